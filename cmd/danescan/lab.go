@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/danescan/danescan/scanner"
+	"github.com/danescan/danescan/scanner/lab"
+)
+
+func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("lab", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f scanFlags
+	// Loopback answers in microseconds; the lab's timeouts are simulated
+	// by a server that never answers, so a short timeout keeps the run short.
+	f.register(fs, 500*time.Millisecond, 1)
+	domains := fs.Int("domains", 2000, "number of domains in the simulated internet")
+	seed := fs.Uint64("seed", 1, "seed of the generated population (same seed, same world)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: danescan lab [flags]\n\nGenerates a simulated internet (a DNS tree answered by a resolver on 127.0.0.1),\nscans all of its domains with the same code as 'danescan scan', and writes the dataset.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if _, err := parseInterleaved(fs, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if f.out == "" {
+		f.out = "lab-out"
+	}
+	logger := newLogger(stderr, f.quiet)
+	genStart := time.Now()
+	world, err := lab.Generate(lab.Config{Domains: *domains, Seed: *seed})
+	if err != nil {
+		fmt.Fprintf(stderr, "danescan lab: %v\n", err)
+		return exitUsage
+	}
+	dir, err := os.MkdirTemp("", "danescan-lab-")
+	if err != nil {
+		fmt.Fprintf(stderr, "danescan lab: %v\n", err)
+		return exitFailed
+	}
+	defer os.RemoveAll(dir)
+	files, err := world.WriteFiles(dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "danescan lab: %v\n", err)
+		return exitFailed
+	}
+	srv, err := lab.Start(world, lab.ServerOptions{})
+	if err != nil {
+		fmt.Fprintf(stderr, "danescan lab: start the lab resolver: %v\n", err)
+		return exitFailed
+	}
+	defer srv.Close()
+	logger.Info("lab ready", "domains", *domains, "seed", *seed, "resolver", srv.Addr(), "setup", time.Since(genStart).Round(time.Millisecond).String())
+
+	cfg := f.config([]string{srv.Addr()}, append([]string{"danescan", "lab"}, args...), logger)
+	cfg.Extra = map[string]any{"lab_domains": *domains, "lab_seed": *seed}
+	inputs := []scanner.Input{{Path: files.DomainList}}
+	return runScan(ctx, cfg, inputs, &f, stdout, stderr, logger)
+}
+
+func cmdLabServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("lab serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	domains := fs.Int("domains", 2000, "number of domains in the simulated internet")
+	seed := fs.Uint64("seed", 1, "seed of the generated population")
+	dir := fs.String("dir", "", "folder for the domain list and zone files (default: a new temporary folder, removed at exit)")
+	listen := fs.String("listen", "127.0.0.1:0", "loopback address for the resolver (UDP and TCP)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: danescan lab serve [flags]\n\nRuns the simulated internet until interrupted and prints what 'danescan scan' needs to reach it.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if _, err := parseInterleaved(fs, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	world, err := lab.Generate(lab.Config{Domains: *domains, Seed: *seed})
+	if err != nil {
+		fmt.Fprintf(stderr, "danescan lab serve: %v\n", err)
+		return exitUsage
+	}
+	if *dir == "" {
+		d, err := os.MkdirTemp("", "danescan-lab-")
+		if err != nil {
+			fmt.Fprintf(stderr, "danescan lab serve: %v\n", err)
+			return exitFailed
+		}
+		defer os.RemoveAll(d)
+		*dir = d
+	}
+	files, err := world.WriteFiles(*dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "danescan lab serve: %v\n", err)
+		return exitFailed
+	}
+	srv, err := lab.Start(world, lab.ServerOptions{Addr: *listen})
+	if err != nil {
+		fmt.Fprintf(stderr, "danescan lab serve: start the lab resolver: %v\n", err)
+		return exitFailed
+	}
+	defer srv.Close()
+	list, _ := filepath.Abs(files.DomainList)
+	zones, _ := filepath.Abs(files.ZoneDir)
+	fmt.Fprintf(stdout, "resolver     %s\ndomain list  %s\nzone files   %s\ntrust anchor (none yet: DNSSEC signing is not implemented)\n\nscan it with:\n  danescan scan --resolver %s --timeout 500ms --retries 1 %s --out lab-scan\n\nCtrl-C stops the lab.\n",
+		srv.Addr(), list, zones, srv.Addr(), list)
+	<-ctx.Done()
+	fmt.Fprintf(stdout, "lab stopped after %d queries\n", srv.Queries())
+	return exitOK
+}

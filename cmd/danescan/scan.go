@@ -1,0 +1,357 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/pprof"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/danescan/danescan/datasets"
+	"github.com/danescan/danescan/scanner"
+	"github.com/danescan/danescan/scanner/lookup"
+)
+
+// listFlag collects a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+// scanFlags are the flags that scan and lab share.
+type scanFlags struct {
+	out        string
+	workers    int
+	qps        float64
+	timeout    time.Duration
+	retries    int
+	partRows   int
+	quiet      bool
+	cpuprofile string
+}
+
+func (f *scanFlags) register(fs *flag.FlagSet, defaultTimeout time.Duration, defaultRetries int) {
+	fs.StringVar(&f.out, "out", "", "dataset directory to write (created; must not hold a dataset already)")
+	fs.IntVar(&f.workers, "workers", 500, "domains scanned concurrently")
+	fs.Float64Var(&f.qps, "dns-qps", 0, "global limit of DNS queries per second (0: no limit)")
+	fs.DurationVar(&f.timeout, "timeout", defaultTimeout, "timeout of one DNS query attempt")
+	fs.IntVar(&f.retries, "retries", defaultRetries, "extra attempts for a failed DNS query (with backoff, on the next resolver)")
+	fs.IntVar(&f.partRows, "part-rows", 100_000, "rows per Parquet part file")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress and no informational log lines")
+	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the scan to this file")
+}
+
+func (f *scanFlags) config(resolvers []string, command []string, logger *slog.Logger) scanner.Config {
+	retries := f.retries
+	if retries == 0 {
+		retries = -1 // scanner.Config: negative means none
+	}
+	return scanner.Config{
+		Resolvers:   resolvers,
+		Workers:     f.workers,
+		DNSQPS:      f.qps,
+		Timeout:     f.timeout,
+		Retries:     retries,
+		PartRows:    f.partRows,
+		ToolVersion: version,
+		Command:     command,
+		Logger:      logger,
+	}
+}
+
+// parseInterleaved parses flags that may stand before, between or after the
+// positional arguments ("scan a.txt --out d b.txt").
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		// flag stops at "--": everything after it is positional.
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f scanFlags
+	f.register(fs, 2*time.Second, 2)
+	var resolvers listFlag
+	fs.Var(&resolvers, "resolver", "recursive resolver host:port (repeatable; default: the nameservers of /etc/resolv.conf)")
+	format := fs.String("format", "", "input format: plain, csv (rank,domain), zone (delegations of a zone file); default: detected")
+	origin := fs.String("origin", "", "zone origin for --format zone when the file has no $ORIGIN")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: danescan scan [flags] INPUT... --out DIR\n\nINPUT is a file (plain, CSV top list or zone file; .gz is read transparently) or - for stdin.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	inputsArgs, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if len(inputsArgs) == 0 {
+		fmt.Fprintln(stderr, "danescan scan: no input: give one or more files, or - for stdin")
+		return exitUsage
+	}
+	if f.out == "" {
+		fmt.Fprintln(stderr, "danescan scan: --out DIR is required")
+		return exitUsage
+	}
+	fmtv, err := datasets.ParseFormat(*format)
+	if err != nil {
+		fmt.Fprintf(stderr, "danescan scan: %v\n", err)
+		return exitUsage
+	}
+	servers, err := resolverList(resolvers)
+	if err != nil {
+		fmt.Fprintf(stderr, "danescan scan: %v\n", err)
+		return exitUsage
+	}
+	var inputs []scanner.Input
+	for _, p := range inputsArgs {
+		inputs = append(inputs, scanner.Input{Path: p, Format: fmtv, Origin: *origin})
+	}
+	logger := newLogger(stderr, f.quiet)
+	cfg := f.config(servers, append([]string{"danescan", "scan"}, args...), logger)
+	return runScan(ctx, cfg, inputs, &f, stdout, stderr, logger)
+}
+
+func resolverList(given []string) ([]string, error) {
+	if len(given) == 0 {
+		return lookup.SystemResolvers("/etc/resolv.conf")
+	}
+	var out []string
+	for _, s := range given {
+		addr, err := lookup.ParseServer(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, addr)
+	}
+	return out, nil
+}
+
+// runScan runs the scanner with progress and prints the summary. It returns
+// the exit code.
+func runScan(ctx context.Context, cfg scanner.Config, inputs []scanner.Input, f *scanFlags, stdout, stderr io.Writer, logger *slog.Logger) int {
+	if f.cpuprofile != "" {
+		pf, err := os.Create(f.cpuprofile)
+		if err != nil {
+			fmt.Fprintf(stderr, "danescan: cpuprofile: %v\n", err)
+			return exitUsage
+		}
+		defer pf.Close()
+		pprof.StartCPUProfile(pf)
+		defer pprof.StopCPUProfile()
+	}
+	var stats scanner.Stats
+	stopProgress := func() {}
+	if !f.quiet {
+		stopProgress = startProgress(&stats, countEntries(inputs), stderr, logger)
+	}
+	start := time.Now()
+	man, err := scanner.Run(ctx, cfg, inputs, f.out, &stats)
+	elapsed := time.Since(start)
+	stopProgress()
+	if man == nil {
+		fmt.Fprintf(stderr, "danescan: %v\n", err)
+		return exitUsage
+	}
+	printSummary(stdout, man, f.out, elapsed)
+	switch {
+	case errors.Is(err, scanner.ErrInterrupted):
+		fmt.Fprintf(stderr, "danescan: interrupted (%s): the dataset in %s is readable but incomplete\n", man.InterruptedBy, f.out)
+		return exitInterrupted
+	case err != nil:
+		fmt.Fprintf(stderr, "danescan: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// countEntries estimates the number of entries for the progress bar by
+// counting lines of regular plain and CSV files; -1 when unknown (stdin,
+// zone files).
+func countEntries(inputs []scanner.Input) int64 {
+	var total int64
+	for _, in := range inputs {
+		if in.Path == "-" || in.Format == datasets.FormatZone || strings.Contains(in.Path, ".zone") {
+			return -1
+		}
+		n, err := countLines(in.Path)
+		if err != nil {
+			return -1
+		}
+		total += n
+	}
+	return total
+}
+
+func countLines(path string) (int64, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer fh.Close()
+	var r io.Reader = bufio.NewReaderSize(fh, 1<<16)
+	if strings.HasSuffix(path, ".gz") {
+		gz, err := gzip.NewReader(r)
+		if err != nil {
+			return 0, err
+		}
+		r = gz
+	}
+	var n int64
+	buf := make([]byte, 1<<16)
+	last := byte('\n')
+	for {
+		k, err := r.Read(buf)
+		n += int64(bytes.Count(buf[:k], []byte{'\n'}))
+		if k > 0 {
+			last = buf[k-1]
+		}
+		if err == io.EOF {
+			if last != '\n' {
+				n++
+			}
+			return n, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+}
+
+// startProgress draws a progress bar on stderr when it is a terminal, and
+// logs a line every 10 seconds otherwise. The returned func stops it.
+func startProgress(stats *scanner.Stats, total int64, stderr io.Writer, logger *slog.Logger) func() {
+	done := make(chan struct{})  // closed by the returned func
+	ended := make(chan struct{}) // closed by the goroutine when it returns
+	isTerm := false
+	if fh, ok := stderr.(*os.File); ok {
+		isTerm = term.IsTerminal(int(fh.Fd()))
+	}
+	go func() {
+		defer close(ended)
+		if isTerm {
+			bar := progressbar.NewOptions64(total,
+				progressbar.OptionSetWriter(stderr),
+				progressbar.OptionSetDescription("scanning"),
+				progressbar.OptionShowCount(),
+				progressbar.OptionShowIts(),
+				progressbar.OptionSetItsString("domains"),
+				progressbar.OptionSetPredictTime(true),
+				progressbar.OptionThrottle(200*time.Millisecond),
+				progressbar.OptionFullWidth(),
+			)
+			t := time.NewTicker(200 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-t.C:
+					bar.Set64(stats.Done.Load())
+				case <-done:
+					bar.Set64(stats.Done.Load())
+					bar.Finish()
+					fmt.Fprintln(stderr)
+					return
+				}
+			}
+		}
+		t := time.NewTicker(10 * time.Second)
+		defer t.Stop()
+		start := time.Now()
+		for {
+			select {
+			case <-t.C:
+				n := stats.Done.Load()
+				rate := float64(n) / time.Since(start).Seconds()
+				args := []any{"done", n, "domains_per_s", int(rate), "dns_queries", stats.Queries.Load(), "mx_hosts", stats.Hosts.Load()}
+				if total > 0 {
+					args = append(args, "total", total)
+					if rate > 0 {
+						args = append(args, "eta", (time.Duration(float64(total-n)/rate) * time.Second).Round(time.Second).String())
+					}
+				}
+				logger.Info("progress", args...)
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-ended
+	}
+}
+
+// printSummary writes the short report of a finished (or interrupted) scan.
+func printSummary(w io.Writer, m *datasets.Manifest, out string, elapsed time.Duration) {
+	c := m.Counts
+	state := "complete"
+	if !m.Complete {
+		state = "INCOMPLETE"
+		if m.InterruptedBy != "" {
+			state += " (interrupted by " + m.InterruptedBy + ")"
+		}
+	}
+	pct := func(n int64) string {
+		if c["domains"] == 0 {
+			return ""
+		}
+		return fmt.Sprintf(" (%.1f%%)", 100*float64(n)/float64(c["domains"]))
+	}
+	fmt.Fprintf(w, "scan %s: %s\n", m.ScanID, state)
+	fmt.Fprintf(w, "  input entries           %d (%d duplicates, %d invalid names)\n", c["entries"], c["duplicates"], c["invalid"])
+	fmt.Fprintf(w, "  domains scanned         %d\n", c["domains"])
+	fmt.Fprintf(w, "  with MX                 %d%s\n", c["with_mx"], pct(c["with_mx"]))
+	fmt.Fprintf(w, "  null MX                 %d%s\n", c["null_mx"], pct(c["null_mx"]))
+	fmt.Fprintf(w, "  implicit MX             %d%s\n", c["implicit_mx"], pct(c["implicit_mx"]))
+	fmt.Fprintf(w, "  TLSA at every MX host   %d%s\n", c["tlsa_all_mx"], pct(c["tlsa_all_mx"]))
+	fmt.Fprintf(w, "  TLSA at some MX hosts   %d%s\n", c["tlsa_some_mx"], pct(c["tlsa_some_mx"]))
+	fmt.Fprintf(w, "  MTA-STS / TLS-RPT       %d / %d\n", c["mta_sts"], c["tlsrpt"])
+	fmt.Fprintf(w, "  MX hosts probed         %d (%d with TLSA)\n", c["rows_mx_hosts"], c["mx_hosts_with_tlsa"])
+	var fails []string
+	for k, v := range c {
+		if cls, ok := strings.CutPrefix(k, "failure_"); ok {
+			fails = append(fails, fmt.Sprintf("%s %d", cls, v))
+		}
+	}
+	sort.Strings(fails)
+	if len(fails) == 0 {
+		fails = []string{"none"}
+	}
+	fmt.Fprintf(w, "  failures by class       %s\n", strings.Join(fails, ", "))
+	secs := elapsed.Seconds()
+	fmt.Fprintf(w, "  DNS queries             %d (%.0f/s)\n", c["dns_queries"], float64(c["dns_queries"])/secs)
+	fmt.Fprintf(w, "  time                    %s, %.0f domains/s\n", elapsed.Round(time.Millisecond), float64(c["domains"])/secs)
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		fmt.Fprintf(w, "  peak RSS                %.0f MiB\n", float64(ru.Maxrss)/1024)
+	}
+	fmt.Fprintf(w, "  dataset                 %s (manifest.json, %d part files)\n", out, len(m.Parts))
+}

@@ -1,0 +1,393 @@
+package datasets
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"path"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// Parquet key-value metadata keys written into every part.
+const (
+	MetaSchemaVersion = "danescan.schema_version"
+	MetaTable         = "danescan.table"
+)
+
+// DefaultPartRows is the number of rows per part when WriterOptions.PartRows
+// is zero.
+const DefaultPartRows = 100000
+
+// WriterOptions tunes a TableWriter. The zero value is ready to use.
+type WriterOptions struct {
+	// PartRows is the number of rows buffered before a part is written;
+	// DefaultPartRows when zero or negative.
+	PartRows int
+	// Metadata is extra Parquet key-value metadata written into every part
+	// (for example "danescan.scan_id"). The keys MetaSchemaVersion and
+	// MetaTable are reserved.
+	Metadata map[string]string
+}
+
+// Part describes one Parquet file of a table, as listed in manifest.json.
+type Part struct {
+	Table string `json:"table"`
+	// Path is relative to the dataset directory and slash-separated, e.g.
+	// "domains/part-00000.parquet".
+	Path   string `json:"path"`
+	Rows   int64  `json:"rows"`
+	Bytes  int64  `json:"bytes"`
+	SHA256 string `json:"sha256"` // hex
+}
+
+// TableWriter appends rows of type T to one table of a dataset and writes
+// them as zstd-compressed Parquet parts of at most PartRows rows. It is owned
+// by one goroutine: it is not safe for concurrent use.
+type TableWriter[T any] struct {
+	dir      string // dataset directory
+	tableDir string // dir/<table>
+	plan     *plan
+	opts     WriterOptions
+	builder  *array.RecordBuilder
+	appends  []func(row reflect.Value)
+	rows     int // rows buffered
+	next     int // number of the next part
+	parts    []Part
+	closed   bool
+}
+
+// NewTableWriter returns a writer for the named table of the dataset in
+// datasetDir, creating datasetDir/table/. It returns an error when T is not
+// the table's row type, when a reserved metadata key is given, when the
+// folder cannot be created, or when it already holds parts: a dataset
+// directory is written once. The caller must call Close.
+func NewTableWriter[T any](datasetDir, table string, opts WriterOptions) (*TableWriter[T], error) {
+	p, err := planFor[T](table)
+	if err != nil {
+		return nil, fmt.Errorf("new table writer: %w", err)
+	}
+	for k := range opts.Metadata {
+		if k == MetaSchemaVersion || k == MetaTable {
+			return nil, fmt.Errorf("new table writer for %s: metadata key %q is reserved", table, k)
+		}
+	}
+	if opts.PartRows <= 0 {
+		opts.PartRows = DefaultPartRows
+	}
+	opts.Metadata = maps.Clone(opts.Metadata)
+	tableDir := filepath.Join(datasetDir, table)
+	if err := os.MkdirAll(tableDir, 0o755); err != nil {
+		return nil, fmt.Errorf("new table writer: %w", err)
+	}
+	entries, err := os.ReadDir(tableDir)
+	if err != nil {
+		return nil, fmt.Errorf("new table writer: %w", err)
+	}
+	for _, e := range entries {
+		if isPartName(e.Name()) || isPartTempName(e.Name()) {
+			return nil, fmt.Errorf("new table writer: %s already holds parts (%s); a dataset directory is written once, choose a new one", tableDir, e.Name())
+		}
+	}
+	w := &TableWriter[T]{
+		dir:      datasetDir,
+		tableDir: tableDir,
+		plan:     p,
+		opts:     opts,
+		builder:  array.NewRecordBuilder(memory.DefaultAllocator, p.schema),
+	}
+	w.appends = make([]func(reflect.Value), len(p.columns))
+	for i, c := range p.columns {
+		w.appends[i] = appender(c, w.builder.Field(i))
+	}
+	return w, nil
+}
+
+// partName returns the file name of part n.
+func partName(n int) string { return fmt.Sprintf("part-%05d.parquet", n) }
+
+// isPartName reports whether name is the name of a finished part.
+func isPartName(name string) bool {
+	return strings.HasPrefix(name, "part-") && strings.HasSuffix(name, ".parquet")
+}
+
+// isPartTempName reports whether name is a part being written (or left
+// behind by a crash).
+func isPartTempName(name string) bool {
+	return strings.HasPrefix(name, ".part-") && strings.HasSuffix(name, ".tmp")
+}
+
+// field returns the function that selects a column's value in a row.
+func field(index []int) func(reflect.Value) reflect.Value {
+	if len(index) == 1 {
+		i := index[0]
+		return func(v reflect.Value) reflect.Value { return v.Field(i) }
+	}
+	i, j := index[0], index[1]
+	return func(v reflect.Value) reflect.Value { return v.Field(i).Field(j) }
+}
+
+// appender returns the function that appends a column's value of an
+// addressable row to its builder. The builder type is asserted here, once.
+func appender(c columnPlan, b array.Builder) func(reflect.Value) {
+	get := field(c.index)
+	switch c.kind {
+	case kindString:
+		sb := b.(*array.StringBuilder)
+		return func(v reflect.Value) { sb.Append(get(v).String()) }
+	case kindBool:
+		bb := b.(*array.BooleanBuilder)
+		return func(v reflect.Value) { bb.Append(get(v).Bool()) }
+	case kindInt32:
+		ib := b.(*array.Int32Builder)
+		return func(v reflect.Value) { ib.Append(int32(get(v).Int())) }
+	case kindInt64:
+		ib := b.(*array.Int64Builder)
+		return func(v reflect.Value) { ib.Append(get(v).Int()) }
+	case kindInt64Ptr:
+		ib := b.(*array.Int64Builder)
+		return func(v reflect.Value) {
+			f := get(v)
+			if f.IsNil() {
+				ib.AppendNull()
+				return
+			}
+			ib.Append(f.Elem().Int())
+		}
+	case kindTime:
+		tb := b.(*array.TimestampBuilder)
+		return func(v reflect.Value) {
+			t := get(v).Addr().Interface().(*time.Time)
+			tb.Append(arrow.Timestamp(t.UnixMicro()))
+		}
+	case kindStrings:
+		lb := b.(*array.ListBuilder)
+		sb := lb.ValueBuilder().(*array.StringBuilder)
+		return func(v reflect.Value) {
+			l := *get(v).Addr().Interface().(*[]string)
+			lb.Append(true)
+			for _, s := range l {
+				sb.Append(s)
+			}
+		}
+	case kindInt32s:
+		lb := b.(*array.ListBuilder)
+		ib := lb.ValueBuilder().(*array.Int32Builder)
+		return func(v reflect.Value) {
+			l := *get(v).Addr().Interface().(*[]int32)
+			lb.Append(true)
+			ib.AppendValues(l, nil)
+		}
+	}
+	// newPlan only produces the kinds above.
+	return func(reflect.Value) {}
+}
+
+// Write appends a row. When PartRows rows are buffered it writes them as a
+// part and returns the error of that write, if any (the buffered rows are
+// then lost). It returns an error after Close.
+func (w *TableWriter[T]) Write(row *T) error {
+	if w.closed {
+		return fmt.Errorf("write %s row: writer is closed", w.plan.table)
+	}
+	if row == nil {
+		return fmt.Errorf("write %s row: nil row", w.plan.table)
+	}
+	v := reflect.ValueOf(row).Elem()
+	for _, a := range w.appends {
+		a(v)
+	}
+	w.rows++
+	if w.rows >= w.opts.PartRows {
+		return w.Flush()
+	}
+	return nil
+}
+
+// Flush writes the buffered rows as a part now; it does nothing when no row
+// is buffered. A part is written to a temporary name in the table folder,
+// synced and renamed, so no reader ever sees half a part.
+func (w *TableWriter[T]) Flush() error {
+	if w.closed {
+		return fmt.Errorf("flush %s: writer is closed", w.plan.table)
+	}
+	if w.rows == 0 {
+		return nil
+	}
+	rec := w.builder.NewRecordBatch()
+	defer rec.Release()
+	w.rows = 0
+	name := partName(w.next)
+	part, err := w.writePart(rec, name)
+	if err != nil {
+		return fmt.Errorf("write part %s/%s: %w", w.plan.table, name, err)
+	}
+	w.next++
+	w.parts = append(w.parts, part)
+	return nil
+}
+
+// writePart writes rec as the part called name and returns its description.
+func (w *TableWriter[T]) writePart(rec arrow.RecordBatch, name string) (part Part, err error) {
+	final := filepath.Join(w.tableDir, name)
+	if _, err := os.Lstat(final); err == nil {
+		return Part{}, fmt.Errorf("%s already exists (another writer in this dataset directory?)", final)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return Part{}, err
+	}
+	tmp := filepath.Join(w.tableDir, "."+name+".tmp")
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return Part{}, err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	cw := &countingWriter{w: f, h: sha256.New()}
+	props := parquet.NewWriterProperties(
+		parquet.WithCompression(compress.Codecs.Zstd),
+		parquet.WithMaxRowGroupLength(int64(w.opts.PartRows)),
+		parquet.WithCreatedBy("danescan"),
+	)
+	fw, err := pqarrow.NewFileWriter(w.plan.schema, cw, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	if err != nil {
+		return Part{}, err
+	}
+	meta := [][2]string{{MetaSchemaVersion, SchemaVersion}, {MetaTable, w.plan.table}}
+	for _, k := range slices.Sorted(maps.Keys(w.opts.Metadata)) {
+		meta = append(meta, [2]string{k, w.opts.Metadata[k]})
+	}
+	for _, kv := range meta {
+		if err := fw.AppendKeyValueMetadata(kv[0], kv[1]); err != nil {
+			fw.Close()
+			return Part{}, err
+		}
+	}
+	if err := fw.Write(rec); err != nil {
+		fw.Close()
+		return Part{}, err
+	}
+	if err := fw.Close(); err != nil {
+		return Part{}, err
+	}
+	if err := f.Sync(); err != nil {
+		return Part{}, err
+	}
+	if err := f.Close(); err != nil {
+		return Part{}, err
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return Part{}, err
+	}
+	if err := syncDir(w.tableDir); err != nil {
+		return Part{}, err
+	}
+	return Part{
+		Table:  w.plan.table,
+		Path:   path.Join(w.plan.table, name),
+		Rows:   rec.NumRows(),
+		Bytes:  cw.n,
+		SHA256: hex.EncodeToString(cw.h.Sum(nil)),
+	}, nil
+}
+
+// Close writes the buffered rows as a last part and releases the builders.
+// Calling Close again does nothing and returns nil.
+func (w *TableWriter[T]) Close() error {
+	if w.closed {
+		return nil
+	}
+	err := w.Flush()
+	w.closed = true
+	w.builder.Release()
+	return err
+}
+
+// Parts returns the parts written so far, in order.
+func (w *TableWriter[T]) Parts() []Part {
+	return slices.Clone(w.parts)
+}
+
+// countingWriter passes writes on to w while counting and hashing them. It
+// deliberately does not implement io.Closer, so that the Parquet writer
+// leaves the file open for Sync.
+type countingWriter struct {
+	w io.Writer
+	h hash.Hash
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.h.Write(p[:n])
+	c.n += int64(n)
+	return n, err
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil // directories cannot be synced there; renames are durable
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	if err := d.Sync(); err != nil {
+		d.Close()
+		return err
+	}
+	return d.Close()
+}
+
+// CheckWritable creates dir if needed and verifies that a file can be
+// created in it, so that an unwritable output fails before a scan starts.
+// The error is one line naming dir.
+func CheckWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("output directory %s is not writable: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".danescan-write-check-*")
+	if err != nil {
+		return fmt.Errorf("output directory %s is not writable: %w", dir, unwrapPath(err))
+	}
+	name := f.Name()
+	err = f.Close()
+	if rerr := os.Remove(name); err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return fmt.Errorf("output directory %s is not writable: %w", dir, unwrapPath(err))
+	}
+	return nil
+}
+
+// unwrapPath drops the operation and path of a *fs.PathError, which the
+// caller's message already names.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

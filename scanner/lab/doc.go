@@ -1,0 +1,28 @@
+// Package lab is danescan's simulated internet: a deterministic, generated
+// population of mail domains (Generate) served from loopback by an
+// in-process DNS server (Start) that answers like a recursive resolver.
+//
+// The world is built as real DNS zones (a root, TLD zones, one zone per
+// provider and per second-level domain) written in RFC 1035 master file
+// syntax; the server loads its records by parsing exactly that text, so the
+// files written by World.WriteFiles are what is served. Records exercise
+// RFC 974/5321 MX resolution, RFC 7505 null MX, RFC 6698/7671/7672 TLSA
+// records at _25._tcp.<mx host> (valid and malformed), RFC 8461 MTA-STS and
+// RFC 8460 SMTP TLS reporting TXT records, RFC 1034 CNAME chains and loops,
+// RFC 2308 negative answers (NXDOMAIN, NODATA with the zone SOA), RFC 8020
+// empty non-terminals and RFC 6891 EDNS(0) with truncation over UDP.
+// Internationalised names follow RFC 5891 (A-labels, RFC 3492 Punycode).
+//
+// Four kinds of domains are faults of the server rather than zone data:
+// servfail, timeout and refused domains are delegated in their TLD zone
+// with no zone of their own (lame delegations, which any resolver turns
+// into SERVFAIL), and the server answers every query at or below them with
+// SERVFAIL, nothing, or REFUSED; mismatch domains have an ordinary zone but
+// their answers carry another question name.
+//
+// Every simulated address is a documentation address (RFC 5737
+// 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 and RFC 3849
+// 2001:db8::/32); the server itself listens on 127.0.0.1 only. Nothing is
+// DNSSEC-signed yet; the zone structure is kept so that signing can be
+// added per zone.
+package lab

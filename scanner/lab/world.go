@@ -1,0 +1,182 @@
+package lab
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Kinds of domains: what a correct scanner finds for a domain of the list.
+// They are the values of Domain.Kind.
+const (
+	KindMX          = "mx"            // one or more ordinary MX records
+	KindNullMX      = "null_mx"       // only "MX 0 ." (RFC 7505)
+	KindMixedNullMX = "mixed_null_mx" // "MX 0 ." beside other MX records
+	KindImplicit    = "implicit"      // no MX, an address at the domain (RFC 5321 section 5.1)
+	KindNone        = "none"          // no MX and no address (NODATA)
+	KindNXDomain    = "nxdomain"      // the name does not exist
+	KindServfail    = "servfail"      // the resolver answers SERVFAIL
+	KindTimeout     = "timeout"       // the resolver never answers
+	KindRefused     = "refused"       // the resolver answers REFUSED
+	KindMismatch    = "mismatch"      // the answer names another question
+	KindInvalid     = "invalid"       // the input line is not a valid domain name
+)
+
+// Config selects a generated world. The zero Seed is a valid seed.
+type Config struct {
+	Domains int    // number of domains (input lines) in the population, at least 1
+	Seed    uint64 // the same Config always yields the same world, byte for byte
+}
+
+// Domain is the truth about one input line of a generated world: what a
+// correct scanner finds for it.
+type Domain struct {
+	Name     string   // the line as written in the input list (may be invalid, mixed case, with a trailing dot or in Unicode)
+	Kind     string   // one of the Kind constants
+	MXHosts  []string // MX host names in preference order, lowercase, no trailing dot; the domain itself for implicit MX; the null MX target "." is left out
+	TLSAAll  bool     // every MX host has TLSA records at _25._tcp.<host> (following CNAMEs at that name only)
+	CNAME    string   // the target when the domain itself is a CNAME, else ""
+	MTASTS   bool     // exactly one valid "v=STSv1" TXT record at _mta-sts.<domain> (RFC 8461 section 3.1)
+	TLSRPT   bool     // exactly one valid "v=TLSRPTv1" TXT record at _smtp._tls.<domain> (RFC 8460 section 3)
+	Provider string   // the shared provider's domain, or "" when self-hosted
+}
+
+// Files names what World.WriteFiles wrote.
+type Files struct {
+	DomainList string // the input list, one domain per line
+	ZoneDir    string // one <origin>.zone file per zone; the root zone is root.zone
+}
+
+// fault is a server behaviour that overrides the zone data for every name
+// at or below a domain.
+type fault uint8
+
+const (
+	faultNone fault = iota
+	faultServfail
+	faultRefused
+	faultTimeout
+	faultMismatch
+)
+
+// zoneKind tells how a zone's text is rendered.
+type zoneKind uint8
+
+const (
+	zoneRoot zoneKind = iota
+	zoneTLD
+	zoneInfra
+	zoneProvider
+	zoneDomain
+)
+
+// zoneRef locates the data a zone is rendered from.
+type zoneRef struct {
+	kind  zoneKind
+	index int32 // into tlds, providers or entries
+}
+
+// World is a generated population of mail domains and the DNS zones that
+// publish it. It is immutable after Generate and safe for concurrent use.
+type World struct {
+	cfg       Config
+	lines     []string
+	truth     []Domain
+	tlds      []tld
+	providers []provider
+	entries   []entry // second-level names: zones, lame delegations and aliases
+	origins   []string
+	zones     map[string]zoneRef // origin (FQDN) → zone
+	faults    map[string]fault   // domain (FQDN) → behaviour
+}
+
+// Domains returns the truth for each input line, parallel to InputLines:
+// index i describes line i, and a duplicated line repeats the same truth.
+// The caller must not modify the returned slice.
+func (w *World) Domains() []Domain { return w.truth }
+
+// InputLines returns the domain list, one entry per line, as it is written
+// to domains.txt. The caller must not modify the returned slice.
+func (w *World) InputLines() []string { return w.lines }
+
+// Origins returns the origins of all zones of the world as fully qualified
+// lowercase names ("." first), sorted.
+func (w *World) Origins() []string { return slices.Clone(w.origins) }
+
+// ZoneText returns the master file (RFC 1035 section 5) of the zone with the
+// given origin, regenerated deterministically on each call; the origin is
+// matched without regard to case or a trailing dot. It reports false when
+// the world has no such zone.
+func (w *World) ZoneText(origin string) (string, bool) {
+	ref, ok := w.zones[fqdn(origin)]
+	if !ok {
+		return "", false
+	}
+	var b bytes.Buffer
+	w.renderZone(&b, ref)
+	return b.String(), true
+}
+
+// WriteFiles writes the input list to dir/domains.txt and every zone to
+// dir/zones/<origin>.zone (root.zone for the root), creating the
+// directories. On error it returns the first failure; files already written
+// stay in place.
+func (w *World) WriteFiles(dir string) (Files, error) {
+	f := Files{
+		DomainList: filepath.Join(dir, "domains.txt"),
+		ZoneDir:    filepath.Join(dir, "zones"),
+	}
+	if err := os.MkdirAll(f.ZoneDir, 0o755); err != nil {
+		return f, fmt.Errorf("lab: write files: %w", err)
+	}
+	var b bytes.Buffer
+	for _, l := range w.lines {
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	if err := os.WriteFile(f.DomainList, b.Bytes(), 0o644); err != nil {
+		return f, fmt.Errorf("lab: write files: %w", err)
+	}
+	for _, o := range w.origins {
+		b.Reset()
+		w.renderZone(&b, w.zones[o])
+		if err := os.WriteFile(filepath.Join(f.ZoneDir, ZoneFileName(o)), b.Bytes(), 0o644); err != nil {
+			return f, fmt.Errorf("lab: write files: %w", err)
+		}
+	}
+	return f, nil
+}
+
+// ZoneFileName returns the file name WriteFiles uses for the zone with the
+// given origin: "root.zone" for the root, else the origin without its
+// trailing dot followed by ".zone".
+func ZoneFileName(origin string) string {
+	o := strings.TrimSuffix(fqdn(origin), ".")
+	if o == "" {
+		return "root.zone"
+	}
+	return o + ".zone"
+}
+
+// Generate builds the world selected by cfg. It returns an error when
+// cfg.Domains is less than 1.
+func Generate(cfg Config) (*World, error) {
+	if cfg.Domains < 1 {
+		return nil, errors.New("lab: generate: Config.Domains must be at least 1")
+	}
+	g := newGenerator(cfg)
+	if err := g.run(); err != nil {
+		return nil, fmt.Errorf("lab: generate: %w", err)
+	}
+	return g.w, nil
+}
+
+// fqdn returns name in lowercase with exactly one trailing dot.
+func fqdn(name string) string {
+	name = strings.ToLower(strings.TrimSuffix(name, "."))
+	return name + "."
+}

@@ -1,0 +1,409 @@
+// Package scanner is danescan's only orchestrator: it reads the input lists,
+// scans every distinct domain once (MX per RFC 5321 §5.1 and RFC 7505, the
+// MX hosts' addresses and TLSA records per RFC 7672 §2.2, MTA-STS per
+// RFC 8461 and TLS-RPT per RFC 8460), probes each MX host once per scan
+// however many domains share it, and hands the rows to the dataset writer.
+//
+// Run is the only function in danescan that starts goroutines. Measurement
+// failures are data in rows, never errors that stop the scan.
+package scanner
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/time/rate"
+
+	"github.com/danescan/danescan/datasets"
+	"github.com/danescan/danescan/scanner/lookup"
+)
+
+// Config holds the scan's settings. Zero values take the documented
+// defaults.
+type Config struct {
+	// Resolvers are the recursive resolvers, "host:port". Required.
+	Resolvers []string
+	// Workers bounds the domains scanned concurrently. Default 500.
+	Workers int
+	// DNSQPS is the global budget of DNS queries per second; 0 means no
+	// limit.
+	DNSQPS float64
+	// Timeout bounds one DNS query attempt. Default 2s.
+	Timeout time.Duration
+	// Retries is the number of extra attempts for a failed query. Default 2;
+	// a negative value means none.
+	Retries int
+	// PartRows is the number of rows per Parquet part. Default 100,000.
+	PartRows int
+	// FlushInterval writes buffered rows as a part at least this often, so
+	// a crash loses little. Default 1 minute.
+	FlushInterval time.Duration
+	// HostCacheSize bounds the MX host summaries kept in memory. Default
+	// 200,000.
+	HostCacheSize int
+	// MaxMXHosts bounds the MX hosts probed per domain; a domain with more
+	// gets a note in its error column. Default 16.
+	MaxMXHosts int
+	// Grace is how long domains in flight may go on after ctx ends before
+	// their lookups are canceled and their rows marked interrupted.
+	// Default 5s.
+	Grace time.Duration
+	// ScanID names the scan; default a time stamp with a random suffix.
+	ScanID string
+	// ToolVersion goes into the manifest.
+	ToolVersion string
+	// Command is the command line, for the manifest.
+	Command []string
+	// Extra is added to the manifest's config object (e.g. the lab's seed).
+	Extra map[string]any
+	// Dial opens connections to resolvers; default a net.Dialer.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Now returns the current time; default time.Now.
+	Now func() time.Time
+	// Logger receives warnings about unreadable input; default discards.
+	Logger *slog.Logger
+}
+
+// Input is one domain list to read.
+type Input struct {
+	Path   string
+	Format datasets.Format
+	// Origin is the zone origin for zone files without $ORIGIN.
+	Origin string
+}
+
+// Stats are live counters, safe to read while Run works.
+type Stats struct {
+	// Entries counts input entries read (valid, invalid and duplicate).
+	Entries atomic.Int64
+	// Done counts entries finished: rows written plus duplicates.
+	Done atomic.Int64
+	// Queries counts DNS queries sent.
+	Queries atomic.Int64
+	// Hosts counts MX hosts probed.
+	Hosts atomic.Int64
+}
+
+// ErrInterrupted is returned by Run when ctx ended before the inputs were
+// read to the end. The dataset is still complete and readable; the manifest
+// says "complete": false.
+var ErrInterrupted = errors.New("scan interrupted")
+
+func (c *Config) defaults() {
+	if c.Workers <= 0 {
+		c.Workers = 500
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 2 * time.Second
+	}
+	if c.Retries == 0 {
+		c.Retries = 2
+	}
+	if c.Retries < 0 {
+		c.Retries = 0
+	}
+	if c.PartRows <= 0 {
+		c.PartRows = 100_000
+	}
+	if c.FlushInterval <= 0 {
+		c.FlushInterval = time.Minute
+	}
+	if c.HostCacheSize <= 0 {
+		c.HostCacheSize = 200_000
+	}
+	if c.MaxMXHosts <= 0 {
+		c.MaxMXHosts = 16
+	}
+	if c.Grace <= 0 {
+		c.Grace = 5 * time.Second
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.ScanID == "" {
+		var b [3]byte
+		rand.Read(b[:])
+		c.ScanID = c.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+	}
+}
+
+// rowMsg carries one finished row to the writer goroutine: exactly one of
+// the fields is set.
+type rowMsg struct {
+	domain *datasets.Domain
+	host   *datasets.MXHost
+}
+
+// Run scans the inputs and writes the dataset to outDir. It fails before
+// scanning, with nothing written but the directory, when outDir is not
+// writable, an input cannot be opened, or no resolver is given. Once the
+// scan runs, every input entry read becomes a row or a duplicate count.
+// When ctx ends, Run stops reading, lets the domains in flight finish for
+// cfg.Grace, flushes all tables, writes the manifest with complete=false and
+// returns it with ErrInterrupted. stats may be nil.
+func Run(ctx context.Context, cfg Config, inputs []Input, outDir string, stats *Stats) (*datasets.Manifest, error) {
+	cfg.defaults()
+	if stats == nil {
+		stats = new(Stats)
+	}
+	if len(cfg.Resolvers) == 0 {
+		return nil, errors.New("no resolver: give --resolver host:port")
+	}
+	if len(inputs) == 0 {
+		return nil, errors.New("no input: give a file or - for stdin")
+	}
+	if err := datasets.CheckWritable(outDir); err != nil {
+		return nil, err
+	}
+	readers := make([]*datasets.InputReader, 0, len(inputs))
+	closeAll := func() {
+		for _, r := range readers {
+			r.Close()
+		}
+	}
+	for _, in := range inputs {
+		r, err := datasets.OpenInputWith(in.Path, datasets.InputOptions{Format: in.Format, Origin: in.Origin})
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		readers = append(readers, r)
+	}
+	defer closeAll()
+
+	meta := map[string]string{"danescan.scan_id": cfg.ScanID}
+	domains, err := datasets.NewTableWriter[datasets.Domain](outDir, datasets.TableDomains, datasets.WriterOptions{PartRows: cfg.PartRows, Metadata: meta})
+	if err != nil {
+		return nil, err
+	}
+	hosts, err := datasets.NewTableWriter[datasets.MXHost](outDir, datasets.TableMXHosts, datasets.WriterOptions{PartRows: cfg.PartRows, Metadata: meta})
+	if err != nil {
+		domains.Close()
+		return nil, err
+	}
+
+	hostname, _ := os.Hostname()
+	man := &datasets.Manifest{
+		SchemaVersion: datasets.SchemaVersion,
+		ToolVersion:   cfg.ToolVersion,
+		ScanID:        cfg.ScanID,
+		Started:       cfg.Now().UTC(),
+		Vantage:       hostname,
+		Command:       cfg.Command,
+		Resolvers:     cfg.Resolvers,
+		Config: map[string]any{
+			"workers":        cfg.Workers,
+			"dns_qps":        cfg.DNSQPS,
+			"timeout":        cfg.Timeout.String(),
+			"retries":        cfg.Retries,
+			"part_rows":      cfg.PartRows,
+			"max_mx_hosts":   cfg.MaxMXHosts,
+			"host_cache":     cfg.HostCacheSize,
+			"edns_udp_size":  lookup.UDPSize,
+			"dnssec_enabled": false,
+		},
+		Counts: map[string]int64{},
+	}
+	for k, v := range cfg.Extra {
+		man.Config[k] = v
+	}
+
+	client := &lookup.Client{
+		Servers: cfg.Resolvers,
+		Timeout: cfg.Timeout,
+		Retries: cfg.Retries,
+		Dial:    cfg.Dial,
+		MaxIdle: cfg.Workers,
+	}
+	if cfg.DNSQPS > 0 {
+		burst := int(cfg.DNSQPS / 10)
+		if burst < 1 {
+			burst = 1
+		}
+		client.Limiter = rate.NewLimiter(rate.Limit(cfg.DNSQPS), burst)
+	}
+	defer client.Close()
+
+	// Domains in flight go on for cfg.Grace after ctx ends, then their
+	// lookups are canceled.
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	stopGrace := context.AfterFunc(ctx, func() { time.AfterFunc(cfg.Grace, cancelWork) })
+	defer stopGrace()
+
+	// rows: written by the reader loop (invalid names) and the domain
+	// workers, read by the writer goroutine, closed by Run after every
+	// writer of it has returned.
+	rows := make(chan rowMsg, 4*cfg.Workers)
+	s := &scan{cfg: &cfg, client: client, rows: rows, stats: stats, hosts: newHostCache(cfg.HostCacheSize)}
+
+	counts := make(map[string]int64)
+	writerErr := make(chan error, 1) // written once by the writer goroutine, read by Run
+	go func() {
+		writerErr <- writeRows(rows, domains, hosts, counts, cfg.FlushInterval, stats)
+	}()
+
+	seed := maphash.MakeSeed()
+	seen := make(map[uint64]struct{})
+	var g errgroup.Group
+	g.SetLimit(cfg.Workers)
+	var duplicates, invalid, distinct, inputErrors int64
+	interrupted := false
+read:
+	for _, r := range readers {
+		for {
+			if ctx.Err() != nil {
+				interrupted = true
+				break read
+			}
+			e, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				inputErrors++
+				cfg.Logger.Warn("input: stopped reading file", "path", r.Summary().Path, "err", err)
+				break
+			}
+			stats.Entries.Add(1)
+			if e.Err != nil {
+				invalid++
+				rows <- rowMsg{domain: invalidRow(cfg.ScanID, e, cfg.Now().UTC())}
+				continue
+			}
+			h := maphash.String(seed, e.Domain)
+			if _, dup := seen[h]; dup {
+				duplicates++
+				stats.Done.Add(1)
+				continue
+			}
+			seen[h] = struct{}{}
+			distinct++
+			g.Go(func() error {
+				rows <- rowMsg{domain: s.domain(workCtx, e)}
+				return nil
+			})
+		}
+	}
+	g.Wait()
+	close(rows)
+	werr := <-writerErr
+
+	man.Ended = cfg.Now().UTC()
+	man.Complete = !interrupted && inputErrors == 0
+	if interrupted {
+		man.InterruptedBy = context.Cause(ctx).Error()
+	}
+	for _, r := range readers {
+		sum := r.Summary()
+		man.Inputs = append(man.Inputs, sum)
+		man.Counts["input_lines"] += sum.Lines
+	}
+	man.Counts["entries"] = stats.Entries.Load()
+	man.Counts["domains"] = distinct
+	man.Counts["duplicates"] = duplicates
+	man.Counts["invalid"] = invalid
+	man.Counts["input_errors"] = inputErrors
+	man.Counts["dns_queries"] = client.Sent()
+	for k, v := range counts {
+		man.Counts[k] = v
+	}
+	man.Parts = append(domains.Parts(), hosts.Parts()...)
+	if err := datasets.WriteManifest(outDir, man); err != nil {
+		return man, err
+	}
+	if werr != nil {
+		return man, fmt.Errorf("write dataset: %w", werr)
+	}
+	if interrupted {
+		return man, ErrInterrupted
+	}
+	if inputErrors > 0 {
+		return man, fmt.Errorf("%d input file(s) could not be read to the end (see the log)", inputErrors)
+	}
+	return man, nil
+}
+
+// writeRows owns the table writers: it is the only goroutine that touches
+// them. It counts what the summary reports, and closes both writers.
+func writeRows(rows <-chan rowMsg, domains *datasets.TableWriter[datasets.Domain], hosts *datasets.TableWriter[datasets.MXHost], counts map[string]int64, every time.Duration, stats *Stats) error {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	var err error
+	keep := func(e error) {
+		if e != nil && err == nil {
+			err = e
+		}
+	}
+	for {
+		select {
+		case <-tick.C:
+			keep(domains.Flush())
+			keep(hosts.Flush())
+		case m, ok := <-rows:
+			if !ok {
+				keep(domains.Close())
+				keep(hosts.Close())
+				return err
+			}
+			if m.domain != nil {
+				countDomain(counts, m.domain)
+				keep(domains.Write(m.domain))
+				stats.Done.Add(1)
+			} else {
+				countHost(counts, m.host)
+				keep(hosts.Write(m.host))
+			}
+		}
+	}
+}
+
+func countDomain(c map[string]int64, d *datasets.Domain) {
+	c["rows_domains"]++
+	if d.Failure != "" {
+		c["failure_"+d.Failure]++
+	}
+	switch d.MXKind {
+	case KindMX, KindMixedNullMX:
+		c["with_mx"]++
+	case KindNullMX:
+		c["null_mx"]++
+	case KindImplicit:
+		c["implicit_mx"]++
+	}
+	if d.TLSAAllMX {
+		c["tlsa_all_mx"]++
+	} else if d.MXHostsWithTLSA > 0 {
+		c["tlsa_some_mx"]++
+	}
+	if d.MTASTSPublished {
+		c["mta_sts"]++
+	}
+	if d.TLSRPTPublished {
+		c["tlsrpt"]++
+	}
+}
+
+func countHost(c map[string]int64, h *datasets.MXHost) {
+	c["rows_mx_hosts"]++
+	if h.Failure != "" {
+		c["host_failure_"+h.Failure]++
+	}
+	if len(h.TLSA.Records) > 0 {
+		c["mx_hosts_with_tlsa"]++
+	}
+}
