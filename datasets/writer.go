@@ -36,11 +36,20 @@ const (
 // is zero.
 const DefaultPartRows = 100000
 
+// DefaultRowGroupRows is the number of rows per Parquet row group when
+// WriterOptions.RowGroupRows is zero.
+const DefaultRowGroupRows = 10000
+
 // WriterOptions tunes a TableWriter. The zero value is ready to use.
 type WriterOptions struct {
 	// PartRows is the number of rows buffered before a part is written;
 	// DefaultPartRows when zero or negative.
 	PartRows int
+	// RowGroupRows is the number of rows encoded at a time as one Parquet
+	// row group of the open part; DefaultRowGroupRows when zero or
+	// negative, at most PartRows. Encoding in small steps keeps the
+	// owning goroutine responsive: it never stops for a whole part.
+	RowGroupRows int
 	// Metadata is extra Parquet key-value metadata written into every part
 	// (for example "danescan.scan_id"). The keys MetaSchemaVersion and
 	// MetaTable are reserved.
@@ -68,10 +77,21 @@ type TableWriter[T any] struct {
 	opts     WriterOptions
 	builder  *array.RecordBuilder
 	appends  []func(row reflect.Value)
-	rows     int // rows buffered
+	rows     int // rows buffered in builder
 	next     int // number of the next part
 	parts    []Part
 	closed   bool
+	open     *openPart // the part being written, nil between parts
+}
+
+// openPart is a part file being written under its temporary name.
+type openPart struct {
+	name string // final file name
+	tmp  string // temporary path
+	f    *os.File
+	cw   *countingWriter
+	fw   *pqarrow.FileWriter
+	rows int64
 }
 
 // NewTableWriter returns a writer for the named table of the dataset in
@@ -92,6 +112,10 @@ func NewTableWriter[T any](datasetDir, table string, opts WriterOptions) (*Table
 	if opts.PartRows <= 0 {
 		opts.PartRows = DefaultPartRows
 	}
+	if opts.RowGroupRows <= 0 {
+		opts.RowGroupRows = DefaultRowGroupRows
+	}
+	opts.RowGroupRows = min(opts.RowGroupRows, opts.PartRows)
 	opts.Metadata = maps.Clone(opts.Metadata)
 	tableDir := filepath.Join(datasetDir, table)
 	if err := os.MkdirAll(tableDir, 0o755); err != nil {
@@ -200,9 +224,10 @@ func appender(c columnPlan, b array.Builder) func(reflect.Value) {
 	return func(reflect.Value) {}
 }
 
-// Write appends a row. When PartRows rows are buffered it writes them as a
-// part and returns the error of that write, if any (the buffered rows are
-// then lost). It returns an error after Close.
+// Write appends a row. Every RowGroupRows rows it encodes them into the
+// open part, and when the part has PartRows rows it finishes the part. It
+// returns the error of that write, if any (the part being written is then
+// lost). It returns an error after Close.
 func (w *TableWriter[T]) Write(row *T) error {
 	if w.closed {
 		return fmt.Errorf("write %s row: writer is closed", w.plan.table)
@@ -215,47 +240,79 @@ func (w *TableWriter[T]) Write(row *T) error {
 		a(v)
 	}
 	w.rows++
-	if w.rows >= w.opts.PartRows {
-		return w.Flush()
+	if w.rows >= w.opts.RowGroupRows {
+		if err := w.writeRowGroup(); err != nil {
+			return err
+		}
+		if w.open.rows >= int64(w.opts.PartRows) {
+			return w.finishPart()
+		}
 	}
 	return nil
 }
 
-// Flush writes the buffered rows as a part now; it does nothing when no row
-// is buffered. A part is written to a temporary name in the table folder,
-// synced and renamed, so no reader ever sees half a part.
+// Flush writes the buffered rows and finishes the open part now; it does
+// nothing when there is neither. A part is written to a temporary name in
+// the table folder, synced and renamed, so no reader ever sees half a part.
 func (w *TableWriter[T]) Flush() error {
 	if w.closed {
 		return fmt.Errorf("flush %s: writer is closed", w.plan.table)
 	}
-	if w.rows == 0 {
-		return nil
+	if w.rows > 0 {
+		if err := w.writeRowGroup(); err != nil {
+			return err
+		}
 	}
-	rec := w.builder.NewRecordBatch()
-	defer rec.Release()
-	w.rows = 0
-	name := partName(w.next)
-	part, err := w.writePart(rec, name)
-	if err != nil {
-		return fmt.Errorf("write part %s/%s: %w", w.plan.table, name, err)
+	if w.open != nil {
+		return w.finishPart()
 	}
-	w.next++
-	w.parts = append(w.parts, part)
 	return nil
 }
 
-// writePart writes rec as the part called name and returns its description.
-func (w *TableWriter[T]) writePart(rec arrow.RecordBatch, name string) (part Part, err error) {
+// writeRowGroup encodes the buffered rows as a row group of the open part,
+// opening a new part first when none is open.
+func (w *TableWriter[T]) writeRowGroup() error {
+	rec := w.builder.NewRecordBatch()
+	defer rec.Release()
+	w.rows = 0
+	if w.open == nil {
+		op, err := w.openPart(partName(w.next))
+		if err != nil {
+			return fmt.Errorf("write part %s/%s: %w", w.plan.table, partName(w.next), err)
+		}
+		w.next++
+		w.open = op
+	}
+	if err := w.open.fw.Write(rec); err != nil {
+		w.abandon()
+		return fmt.Errorf("write part %s/%s: %w", w.plan.table, w.open.name, err)
+	}
+	w.open.rows += rec.NumRows()
+	return nil
+}
+
+// abandon closes and removes the open part after a failed write.
+func (w *TableWriter[T]) abandon() {
+	op := w.open
+	w.open = nil
+	op.fw.Close()
+	op.f.Close()
+	os.Remove(op.tmp)
+}
+
+// openPart creates the part called name under its temporary name and
+// starts its Parquet writer with the table's metadata.
+func (w *TableWriter[T]) openPart(name string) (op *openPart, err error) {
 	final := filepath.Join(w.tableDir, name)
 	if _, err := os.Lstat(final); err == nil {
-		return Part{}, fmt.Errorf("%s already exists (another writer in this dataset directory?)", final)
+		return nil, fmt.Errorf("%s already exists (another writer in this dataset directory?)", final)
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return Part{}, err
+		return nil, err
 	}
 	tmp := filepath.Join(w.tableDir, "."+name+".tmp")
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return Part{}, err
+		return nil, err
 	}
 	defer func() {
 		if err != nil {
@@ -266,12 +323,12 @@ func (w *TableWriter[T]) writePart(rec arrow.RecordBatch, name string) (part Par
 	cw := &countingWriter{w: f, h: sha256.New()}
 	props := parquet.NewWriterProperties(
 		parquet.WithCompression(compress.Codecs.Zstd),
-		parquet.WithMaxRowGroupLength(int64(w.opts.PartRows)),
+		parquet.WithMaxRowGroupLength(int64(w.opts.RowGroupRows)),
 		parquet.WithCreatedBy("danescan"),
 	)
 	fw, err := pqarrow.NewFileWriter(w.plan.schema, cw, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
-		return Part{}, err
+		return nil, err
 	}
 	meta := [][2]string{{MetaSchemaVersion, SchemaVersion}, {MetaTable, w.plan.table}}
 	for _, k := range slices.Sorted(maps.Keys(w.opts.Metadata)) {
@@ -280,39 +337,49 @@ func (w *TableWriter[T]) writePart(rec arrow.RecordBatch, name string) (part Par
 	for _, kv := range meta {
 		if err := fw.AppendKeyValueMetadata(kv[0], kv[1]); err != nil {
 			fw.Close()
-			return Part{}, err
+			return nil, err
 		}
 	}
-	if err := fw.Write(rec); err != nil {
-		fw.Close()
-		return Part{}, err
-	}
-	if err := fw.Close(); err != nil {
-		return Part{}, err
-	}
-	if err := f.Sync(); err != nil {
-		return Part{}, err
-	}
-	if err := f.Close(); err != nil {
-		return Part{}, err
-	}
-	if err := os.Rename(tmp, final); err != nil {
-		return Part{}, err
-	}
-	if err := syncDir(w.tableDir); err != nil {
-		return Part{}, err
-	}
-	return Part{
-		Table:  w.plan.table,
-		Path:   path.Join(w.plan.table, name),
-		Rows:   rec.NumRows(),
-		Bytes:  cw.n,
-		SHA256: hex.EncodeToString(cw.h.Sum(nil)),
-	}, nil
+	return &openPart{name: name, tmp: tmp, f: f, cw: cw, fw: fw}, nil
 }
 
-// Close writes the buffered rows as a last part and releases the builders.
-// Calling Close again does nothing and returns nil.
+// finishPart closes the open part's Parquet writer, syncs the file and
+// renames it to its final name.
+func (w *TableWriter[T]) finishPart() error {
+	op := w.open
+	w.open = nil
+	fail := func(err error) error {
+		op.f.Close()
+		os.Remove(op.tmp)
+		return fmt.Errorf("write part %s/%s: %w", w.plan.table, op.name, err)
+	}
+	if err := op.fw.Close(); err != nil {
+		return fail(err)
+	}
+	if err := op.f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := op.f.Close(); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(op.tmp, filepath.Join(w.tableDir, op.name)); err != nil {
+		return fail(err)
+	}
+	if err := syncDir(w.tableDir); err != nil {
+		return fmt.Errorf("write part %s/%s: %w", w.plan.table, op.name, err)
+	}
+	w.parts = append(w.parts, Part{
+		Table:  w.plan.table,
+		Path:   path.Join(w.plan.table, op.name),
+		Rows:   op.rows,
+		Bytes:  op.cw.n,
+		SHA256: hex.EncodeToString(op.cw.h.Sum(nil)),
+	})
+	return nil
+}
+
+// Close writes the buffered rows, finishes the open part and releases the
+// builders. Calling Close again does nothing and returns nil.
 func (w *TableWriter[T]) Close() error {
 	if w.closed {
 		return nil

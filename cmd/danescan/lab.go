@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/danescan/danescan/scanner"
@@ -49,22 +50,24 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	defer os.RemoveAll(dir)
-	files, err := world.WriteFiles(dir)
-	if err != nil {
+	// The scan needs only the domain list; lab serve writes the zone files.
+	list := filepath.Join(dir, "domains.txt")
+	if err := os.WriteFile(list, []byte(strings.Join(world.InputLines(), "\n")+"\n"), 0o644); err != nil {
 		fmt.Fprintf(stderr, "danescan lab: %v\n", err)
 		return exitFailed
 	}
+	genTime := time.Since(genStart)
 	srv, err := lab.Start(world, lab.ServerOptions{})
 	if err != nil {
 		fmt.Fprintf(stderr, "danescan lab: start the lab resolver: %v\n", err)
 		return exitFailed
 	}
 	defer srv.Close()
-	logger.Info("lab ready", "domains", *domains, "seed", *seed, "resolver", srv.Addr(), "setup", time.Since(genStart).Round(time.Millisecond).String())
+	logger.Info("lab ready", "domains", *domains, "seed", *seed, "resolver", srv.Addr(), "generate", genTime.Round(time.Millisecond).String(), "load", (time.Since(genStart) - genTime).Round(time.Millisecond).String())
 
 	cfg := f.config([]string{srv.Addr()}, append([]string{"danescan", "lab"}, args...), logger)
 	cfg.Extra = map[string]any{"lab_domains": *domains, "lab_seed": *seed}
-	inputs := []scanner.Input{{Path: files.DomainList}}
+	inputs := []scanner.Input{{Path: list}}
 	return runScan(ctx, cfg, inputs, &f, stdout, stderr, logger)
 }
 

@@ -33,12 +33,13 @@ type ServerOptions struct {
 // applies the world's per-domain faults. It serves UDP and TCP on the same
 // port. The caller closes it with Close.
 type Server struct {
-	names   map[string]*node // owner name (lowercase FQDN) → node, including empty non-terminals
-	udp     *dns.Server
-	tcp     *dns.Server
-	addr    string
-	queries atomic.Int64
-	bufs    sync.Pool // *[]byte pack buffers
+	names    map[string]*node // owner name (lowercase FQDN) → node, including empty non-terminals
+	udp      *net.UDPConn
+	udpLoops sync.WaitGroup // the serveUDP goroutines; they end when udp is closed
+	tcp      *dns.Server
+	addr     string
+	queries  atomic.Int64
+	bufs     sync.Pool // *[]byte pack buffers
 }
 
 // zone is one loaded zone.
@@ -100,25 +101,29 @@ func Start(w *World, opts ServerOptions) (*Server, error) {
 		b := make([]byte, 4096)
 		return &b
 	}
-	started := make(chan struct{}, 2)          // written by NotifyStartedFunc, read below
-	errc := make(chan error, 2)                // written by the serving goroutines when they end, read below on failure
-	notify := func() { started <- struct{}{} } // never blocks: buffered for both servers
-	s.udp = &dns.Server{PacketConn: pc, Handler: s, NotifyStartedFunc: notify}
-	s.tcp = &dns.Server{Listener: l, Handler: s, NotifyStartedFunc: notify}
-	go func() { errc <- s.udp.ActivateAndServe() }()
+	// UDP: one loop per processor on the socket, with large buffers so
+	// that bursts from thousands of concurrent lookups are not dropped.
+	// The socket is bound already, so queries queue until a loop reads.
+	s.udp = pc.(*net.UDPConn)
+	s.udp.SetReadBuffer(8 << 20)
+	s.udp.SetWriteBuffer(8 << 20)
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		s.udpLoops.Go(func() { s.serveUDP(s.udp) })
+	}
+	started := make(chan struct{}) // closed by NotifyStartedFunc, read below
+	errc := make(chan error, 1)    // written by the TCP server's goroutine when it ends, read below on failure
+	s.tcp = &dns.Server{Listener: l, Handler: s, NotifyStartedFunc: func() { close(started) }}
 	go func() { errc <- s.tcp.ActivateAndServe() }()
-	for range 2 {
-		select {
-		case <-started:
-		case err := <-errc:
-			_ = s.Close()
-			pc.Close()
-			l.Close()
-			if err == nil {
-				err = errors.New("server stopped")
-			}
-			return nil, fmt.Errorf("lab: start: %w", err)
+	select {
+	case <-started:
+	case err := <-errc:
+		s.udp.Close()
+		s.udpLoops.Wait()
+		l.Close()
+		if err == nil {
+			err = errors.New("server stopped")
 		}
+		return nil, fmt.Errorf("lab: start: %w", err)
 	}
 	return s, nil
 }
@@ -158,7 +163,8 @@ func (s *Server) Queries() int64 { return s.queries.Load() }
 func (s *Server) Close() error {
 	var errs []error
 	if s.udp != nil {
-		errs = append(errs, s.udp.Shutdown())
+		errs = append(errs, s.udp.Close())
+		s.udpLoops.Wait()
 	}
 	if s.tcp != nil {
 		errs = append(errs, s.tcp.Shutdown())
@@ -322,8 +328,59 @@ func (s *Server) find(name string) (*node, bool) {
 	return nil, false
 }
 
-// ServeDNS answers one query; it implements dns.Handler.
+// ServeDNS answers one query; it implements dns.Handler. The server uses it
+// for TCP; UDP is served by serveUDP, which answers the same way.
 func (s *Server) ServeDNS(rw dns.ResponseWriter, req *dns.Msg) {
+	m, size := s.reply(req)
+	if m == nil {
+		return
+	}
+	_, udp := rw.LocalAddr().(*net.UDPAddr)
+	bp := s.bufs.Get().(*[]byte)
+	defer s.bufs.Put(bp)
+	if out := pack(m, size, udp, *bp); out != nil {
+		if _, err := rw.Write(out); err == nil {
+			s.queries.Add(1)
+		}
+	}
+}
+
+// serveUDP answers UDP queries on pc until pc is closed. Several run at
+// once on the same socket; each owns its buffers. A query that does not
+// unpack gets FORMERR when its header is readable, as miekg's server does.
+func (s *Server) serveUDP(pc *net.UDPConn) {
+	in := make([]byte, dns.MaxMsgSize)
+	out := make([]byte, dns.MaxMsgSize)
+	for {
+		n, addr, err := pc.ReadFromUDPAddrPort(in)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		req := new(dns.Msg)
+		var m *dns.Msg
+		size := dns.MinMsgSize
+		if err := req.Unpack(in[:n]); err != nil {
+			if n < 12 {
+				continue
+			}
+			m = &dns.Msg{MsgHdr: dns.MsgHdr{Id: uint16(in[0])<<8 | uint16(in[1]), Response: true, Rcode: dns.RcodeFormatError}}
+		} else if m, size = s.reply(req); m == nil {
+			continue
+		}
+		if wire := pack(m, size, true, out); wire != nil {
+			if _, err := pc.WriteToUDPAddrPort(wire, addr); err == nil {
+				s.queries.Add(1)
+			}
+		}
+	}
+}
+
+// reply builds the answer to req and the largest size it may have over
+// UDP. It returns nil when the query is to go unanswered (a timeout fault).
+func (s *Server) reply(req *dns.Msg) (*dns.Msg, int) {
 	m := &dns.Msg{}
 	m.Id = req.Id
 	m.Response = true
@@ -364,33 +421,31 @@ func (s *Server) ServeDNS(rw dns.ResponseWriter, req *dns.Msg) {
 		m.Rcode, f = s.resolve(m, name, q.Qtype)
 		switch f {
 		case faultTimeout:
-			return
+			return nil, 0
 		case faultMismatch:
 			m.Question = []dns.Question{{Name: mismatchName, Qtype: q.Qtype, Qclass: q.Qclass}}
 		}
 	}
-	s.write(rw, m, size)
+	return m, size
 }
 
-// write packs m, truncated to size over UDP, and sends it.
-func (s *Server) write(rw dns.ResponseWriter, m *dns.Msg, size int) {
-	if _, udp := rw.LocalAddr().(*net.UDPAddr); udp {
-		m.Truncate(size) // sets TC and Compress as needed
+// pack packs m into buf, truncated to size over UDP (Truncate sets TC and
+// compression as needed). It returns nil when m cannot be packed even
+// without its records.
+func pack(m *dns.Msg, size int, udp bool, buf []byte) []byte {
+	if udp {
+		m.Truncate(size)
 	} else {
 		m.Compress = true
 	}
-	bp := s.bufs.Get().(*[]byte)
-	defer s.bufs.Put(bp)
-	out, err := m.PackBuffer(*bp)
+	out, err := m.PackBuffer(buf)
 	if err != nil {
 		m.Answer, m.Ns, m.Rcode = nil, nil, dns.RcodeServerFailure
-		if out, err = m.PackBuffer(*bp); err != nil {
-			return
+		if out, err = m.PackBuffer(buf); err != nil {
+			return nil
 		}
 	}
-	if _, err := rw.Write(out); err == nil {
-		s.queries.Add(1)
-	}
+	return out
 }
 
 // resolve fills the answer and authority sections for (name, qtype) and
