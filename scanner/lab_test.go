@@ -1,0 +1,169 @@
+package scanner
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/danescan/danescan/datasets"
+	"github.com/danescan/danescan/scanner/lab"
+	"github.com/danescan/danescan/scanner/lookup"
+)
+
+// labScan generates a world of n domains, serves it on loopback and scans
+// its domain list into a new dataset directory.
+func labScan(tb testing.TB, n int, workers int) (*lab.World, *datasets.Manifest, string) {
+	tb.Helper()
+	w, err := lab.Generate(lab.Config{Domains: n, Seed: 7})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv, err := lab.Start(w, lab.ServerOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { srv.Close() })
+	dir := tb.TempDir()
+	list := filepath.Join(dir, "domains.txt")
+	if err := os.WriteFile(list, []byte(strings.Join(w.InputLines(), "\n")+"\n"), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	cfg := Config{Resolvers: []string{srv.Addr()}, Workers: workers, Timeout: 300 * time.Millisecond, Retries: 1}
+	man, err := Run(context.Background(), cfg, []Input{{Path: list}}, out, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return w, man, out
+}
+
+// TestLabTruth scans a generated world and checks every row against what
+// the generator says a correct scanner must find.
+func TestLabTruth(t *testing.T) {
+	w, man, out := labScan(t, 3000, 100)
+	doms, err := datasets.ReadTable[datasets.Domain](out, datasets.TableDomains)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostRows, err := datasets.ReadTable[datasets.MXHost](out, datasets.TableMXHosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts := map[string]datasets.MXHost{}
+	for _, h := range hostRows {
+		hosts[h.Host] = h
+	}
+	byLine := map[int64]datasets.Domain{}
+	for _, d := range doms {
+		byLine[d.InputLine] = d
+	}
+	if int64(len(doms)) != man.Counts["entries"]-man.Counts["duplicates"] {
+		t.Fatalf("%d rows for %d entries and %d duplicates", len(doms), man.Counts["entries"], man.Counts["duplicates"])
+	}
+	failureOf := map[string]string{
+		lab.KindNone: FailNoMail, lab.KindNXDomain: lookup.FailNXDomain, lab.KindServfail: lookup.FailServFail,
+		lab.KindTimeout: lookup.FailTimeout, lab.KindRefused: lookup.FailRefused, lab.KindMismatch: lookup.FailMismatch,
+		lab.KindInvalid: FailInvalidName,
+	}
+	kindOf := map[string]string{
+		lab.KindMX: KindMX, lab.KindNullMX: KindNullMX, lab.KindMixedNullMX: KindMixedNullMX, lab.KindImplicit: KindImplicit,
+		lab.KindNone: KindNone, lab.KindNXDomain: KindNone, lab.KindInvalid: KindUnknown,
+	}
+	checked, seen := 0, map[string]bool{}
+	for i, truth := range w.Domains() {
+		d, ok := byLine[int64(i+1)]
+		if !ok {
+			// A duplicate line: its row is the first occurrence's.
+			norm, _ := datasets.NormalizeDomain(truth.Name)
+			if !seen[norm] {
+				t.Errorf("line %d (%q): no row", i+1, truth.Name)
+			}
+			continue
+		}
+		seen[d.Domain] = true
+		checked++
+		if want := failureOf[truth.Kind]; d.Failure != want && !(d.Failure == lookup.FailCNAMELoop && truth.Kind == lab.KindServfail) {
+			t.Errorf("%s (%s): failure %q, want %q", truth.Name, truth.Kind, d.Failure, want)
+			continue
+		}
+		if want, ok := kindOf[truth.Kind]; ok && d.MXKind != want {
+			t.Errorf("%s (%s): mx_kind %q, want %q", truth.Name, truth.Kind, d.MXKind, want)
+		}
+		if len(d.MXHosts) > 0 || len(truth.MXHosts) > 0 {
+			want := truth.MXHosts
+			if len(want) > 16 {
+				want = want[:16]
+			}
+			if !reflect.DeepEqual(d.MXHosts, want) {
+				t.Errorf("%s: mx_hosts %q, want %q", truth.Name, d.MXHosts, want)
+			}
+		}
+		aliased := false
+		for _, h := range d.MXHosts {
+			aliased = aliased || hosts[h].Canonical != ""
+		}
+		// The generator's truth looks for TLSA at the host name only; for
+		// an alias the scanner tries the expanded name first (RFC 7672
+		// §2.2.2), so only unaliased hosts are comparable.
+		if !aliased && d.TLSAAllMX != truth.TLSAAll {
+			t.Errorf("%s: tlsa_all_mx %v, want %v", truth.Name, d.TLSAAllMX, truth.TLSAAll)
+		}
+		if d.MTASTSPublished != truth.MTASTS || d.TLSRPTPublished != truth.TLSRPT {
+			t.Errorf("%s: mta_sts %v tlsrpt %v, want %v %v", truth.Name, d.MTASTSPublished, d.TLSRPTPublished, truth.MTASTS, truth.TLSRPT)
+		}
+		if truth.CNAME != "" && (len(d.MX.CNAMEs) == 0 || d.MX.CNAMEs[0] != truth.CNAME) {
+			t.Errorf("%s: mx_cnames %q, want the alias target %q first", truth.Name, d.MX.CNAMEs, truth.CNAME)
+		}
+	}
+	if checked < 2900 {
+		t.Errorf("only %d rows checked", checked)
+	}
+	// Every host named by a domain row has exactly one mx_hosts row.
+	for _, d := range doms {
+		for _, h := range d.MXHosts {
+			if _, ok := hosts[h]; !ok {
+				t.Errorf("%s: host %s has no mx_hosts row", d.Domain, h)
+			}
+		}
+	}
+	if len(hosts) != len(hostRows) {
+		t.Errorf("%d mx_hosts rows for %d distinct hosts", len(hostRows), len(hosts))
+	}
+}
+
+// BenchmarkLabScan scans a 20,000-domain lab world per iteration (lab
+// server and scanner in one process) and reports domains/s and queries/s.
+// The README's figures come from `danescan lab --domains 200000`.
+func BenchmarkLabScan(b *testing.B) {
+	w, err := lab.Generate(lab.Config{Domains: 20000, Seed: 7})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := lab.Start(w, lab.ServerOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	list := filepath.Join(b.TempDir(), "domains.txt")
+	os.WriteFile(list, []byte(strings.Join(w.InputLines(), "\n")+"\n"), 0o644)
+	var domains, queries int64
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		out := filepath.Join(b.TempDir(), "out")
+		cfg := Config{Resolvers: []string{srv.Addr()}, Workers: 500, Timeout: 500 * time.Millisecond, Retries: 1}
+		man, err := Run(context.Background(), cfg, []Input{{Path: list}}, out, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		domains += man.Counts["domains"]
+		queries += man.Counts["dns_queries"]
+	}
+	secs := time.Since(start).Seconds()
+	b.ReportMetric(float64(domains)/secs, "domains/s")
+	b.ReportMetric(float64(queries)/secs, "queries/s")
+}
