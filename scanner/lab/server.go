@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/miekg/dns"
+	"golang.org/x/net/ipv4"
 )
 
 // maxCNAMEHops is how many CNAMEs the server follows inside one answer.
@@ -345,37 +346,68 @@ func (s *Server) ServeDNS(rw dns.ResponseWriter, req *dns.Msg) {
 	}
 }
 
+// udpBatch is how many datagrams serveUDP reads (recvmmsg) and writes
+// (sendmmsg) with one system call.
+const udpBatch = 64
+
 // serveUDP answers UDP queries on pc until pc is closed. Several run at
-// once on the same socket; each owns its buffers. A query that does not
-// unpack gets FORMERR when its header is readable, as miekg's server does.
+// once on the same socket; each owns its buffers. Queries are read and
+// answers written in batches, so that under load the server costs about
+// two system calls per batch instead of two per query. A query that does
+// not unpack gets FORMERR when its header is readable, as miekg's server
+// does.
 func (s *Server) serveUDP(pc *net.UDPConn) {
-	in := make([]byte, dns.MaxMsgSize)
-	out := make([]byte, dns.MaxMsgSize)
+	bc := ipv4.NewPacketConn(pc)
+	in := make([]ipv4.Message, udpBatch)
+	for i := range in {
+		in[i].Buffers = [][]byte{make([]byte, 4096)}
+	}
+	outBufs := make([][]byte, udpBatch)
+	for i := range outBufs {
+		outBufs[i] = make([]byte, dns.MaxMsgSize)
+	}
+	out := make([]ipv4.Message, 0, udpBatch)
 	for {
-		n, addr, err := pc.ReadFromUDPAddrPort(in)
+		n, err := bc.ReadBatch(in, 0)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
 			continue
 		}
-		req := new(dns.Msg)
-		var m *dns.Msg
-		size := dns.MinMsgSize
-		if err := req.Unpack(in[:n]); err != nil {
-			if n < 12 {
-				continue
+		out = out[:0]
+		for i := range n {
+			if wire := s.answerUDP(in[i].Buffers[0][:in[i].N], outBufs[i]); wire != nil {
+				out = append(out, ipv4.Message{Buffers: [][]byte{wire}, Addr: in[i].Addr})
 			}
-			m = &dns.Msg{MsgHdr: dns.MsgHdr{Id: uint16(in[0])<<8 | uint16(in[1]), Response: true, Rcode: dns.RcodeFormatError}}
-		} else if m, size = s.reply(req); m == nil {
-			continue
 		}
-		if wire := pack(m, size, true, out); wire != nil {
-			if _, err := pc.WriteToUDPAddrPort(wire, addr); err == nil {
-				s.queries.Add(1)
+		for len(out) > 0 {
+			k, err := bc.WriteBatch(out, 0)
+			if err != nil {
+				break // the client is gone or pc is closed
 			}
+			s.queries.Add(int64(k))
+			out = out[k:]
 		}
 	}
+}
+
+// answerUDP returns the packed answer to the query in wire, built in buf,
+// or nil when it goes unanswered.
+func (s *Server) answerUDP(wire, buf []byte) []byte {
+	req := new(dns.Msg)
+	if err := req.Unpack(wire); err != nil {
+		if len(wire) < 12 {
+			return nil
+		}
+		m := &dns.Msg{MsgHdr: dns.MsgHdr{Id: uint16(wire[0])<<8 | uint16(wire[1]), Response: true, Rcode: dns.RcodeFormatError}}
+		return pack(m, dns.MinMsgSize, true, buf)
+	}
+	m, size := s.reply(req)
+	if m == nil {
+		return nil
+	}
+	return pack(m, size, true, buf)
 }
 
 // reply builds the answer to req and the largest size it may have over
