@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -149,8 +150,8 @@ type rowMsg struct {
 }
 
 // Run scans the inputs and writes the dataset to outDir. It fails before
-// scanning, with nothing written but the directory, when outDir is not
-// writable, an input cannot be opened, or no resolver is given. Once the
+// scanning, with nothing written, when an input cannot be opened, no
+// resolver is given, or outDir is not writable or already holds a dataset. Once the
 // scan runs, every input entry read becomes a row or a duplicate count.
 // When ctx ends, Run stops reading, lets the domains in flight finish for
 // cfg.Grace, flushes all tables, writes the manifest with complete=false and
@@ -165,9 +166,6 @@ func Run(ctx context.Context, cfg Config, inputs []Input, outDir string, stats *
 	}
 	if len(inputs) == 0 {
 		return nil, errors.New("no input: give a file or - for stdin")
-	}
-	if err := datasets.CheckWritable(outDir); err != nil {
-		return nil, err
 	}
 	readers := make([]*datasets.InputReader, 0, len(inputs))
 	closeAll := func() {
@@ -184,6 +182,12 @@ func Run(ctx context.Context, cfg Config, inputs []Input, outDir string, stats *
 		readers = append(readers, r)
 	}
 	defer closeAll()
+	if _, err := os.Stat(filepath.Join(outDir, datasets.ManifestName)); err == nil {
+		return nil, fmt.Errorf("output directory %s already holds a dataset (%s); choose a new one", outDir, datasets.ManifestName)
+	}
+	if err := datasets.CheckWritable(outDir); err != nil {
+		return nil, err
+	}
 
 	meta := map[string]string{"danescan.scan_id": cfg.ScanID}
 	domains, err := datasets.NewTableWriter[datasets.Domain](outDir, datasets.TableDomains, datasets.WriterOptions{PartRows: cfg.PartRows, Metadata: meta})

@@ -412,6 +412,10 @@ func TestRunInterrupted(t *testing.T) {
 func TestRunFailsEarly(t *testing.T) {
 	good := writeFile(t, "list.txt", "a.test\n")
 	blocker := writeFile(t, "file", "")
+	existing := t.TempDir()
+	if err := datasets.WriteManifest(existing, &datasets.Manifest{ScanID: "earlier"}); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name   string
 		inputs []Input
@@ -420,12 +424,20 @@ func TestRunFailsEarly(t *testing.T) {
 	}{
 		{"missing input", []Input{{Path: filepath.Join(t.TempDir(), "nope.txt")}}, filepath.Join(t.TempDir(), "o"), "nope.txt"},
 		{"unwritable out", []Input{{Path: good}}, filepath.Join(blocker, "sub"), "file"},
+		{"out holds a dataset", []Input{{Path: good}}, existing, "already holds a dataset"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			man, err := Run(context.Background(), Config{Resolvers: []string{"127.0.0.1:1"}}, tt.inputs, tt.out, nil)
 			if err == nil || man != nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Run = %v, %v; want an early error naming %q", man, err, tt.want)
+			}
+			if tt.out != existing {
+				if _, err := os.Stat(tt.out); err == nil {
+					t.Errorf("%s was created although the scan did not start", tt.out)
+				}
+			} else if m, err := datasets.ReadManifest(existing); err != nil || m.ScanID != "earlier" {
+				t.Errorf("the earlier dataset's manifest was touched: %v %v", m, err)
 			}
 		})
 	}

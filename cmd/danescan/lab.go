@@ -21,7 +21,7 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var f scanFlags
 	// Loopback answers in microseconds; the lab's timeouts are simulated
 	// by a server that never answers, so a short timeout keeps the run short.
-	f.register(fs, 500*time.Millisecond, 1)
+	f.register(fs, "lab-out", 500*time.Millisecond, 1)
 	domains := fs.Int("domains", 2000, "number of domains in the simulated internet")
 	seed := fs.Uint64("seed", 1, "seed of the generated population (same seed, same world)")
 	fs.Usage = func() {
@@ -35,7 +35,8 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if f.out == "" {
-		f.out = "lab-out"
+		fmt.Fprintln(stderr, "danescan lab: --out must not be empty")
+		return exitUsage
 	}
 	logger := newLogger(stderr, f.quiet)
 	genStart := time.Now()

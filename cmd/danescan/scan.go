@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"flag"
@@ -43,8 +40,8 @@ type scanFlags struct {
 	cpuprofile string
 }
 
-func (f *scanFlags) register(fs *flag.FlagSet, defaultTimeout time.Duration, defaultRetries int) {
-	fs.StringVar(&f.out, "out", "", "dataset directory to write (created; must not hold a dataset already)")
+func (f *scanFlags) register(fs *flag.FlagSet, defaultOut string, defaultTimeout time.Duration, defaultRetries int) {
+	fs.StringVar(&f.out, "out", defaultOut, "dataset directory to write (created; must not hold a dataset already)")
 	fs.IntVar(&f.workers, "workers", 500, "domains scanned concurrently")
 	fs.Float64Var(&f.qps, "dns-qps", 0, "global limit of DNS queries per second (0: no limit)")
 	fs.DurationVar(&f.timeout, "timeout", defaultTimeout, "timeout of one DNS query attempt")
@@ -97,7 +94,7 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var f scanFlags
-	f.register(fs, 2*time.Second, 2)
+	f.register(fs, "", 2*time.Second, 2)
 	var resolvers listFlag
 	fs.Var(&resolvers, "resolver", "recursive resolver host:port (repeatable; default: the nameservers of /etc/resolv.conf)")
 	format := fs.String("format", "", "input format: plain, csv (rank,domain), zone (delegations of a zone file); default: detected")
@@ -165,7 +162,10 @@ func runScan(ctx context.Context, cfg scanner.Config, inputs []scanner.Input, f 
 			return exitUsage
 		}
 		defer pf.Close()
-		pprof.StartCPUProfile(pf)
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			fmt.Fprintf(stderr, "danescan: cpuprofile: %v\n", err)
+			return exitUsage
+		}
 		defer pprof.StopCPUProfile()
 	}
 	var stats scanner.Stats
@@ -193,57 +193,35 @@ func runScan(ctx context.Context, cfg scanner.Config, inputs []scanner.Input, f 
 	return exitOK
 }
 
-// countEntries estimates the number of entries for the progress bar by
-// counting lines of regular plain and CSV files; -1 when unknown (stdin,
-// zone files).
+// countEntries counts the entries of the inputs for the progress bar's
+// total with a first pass of the same reader the scan uses (format
+// detection and gzip included); -1 when unknown: stdin, zone files (whose
+// delegations are not known before reading), or an unreadable input (the
+// scan reports that one).
 func countEntries(inputs []scanner.Input) int64 {
 	var total int64
 	for _, in := range inputs {
-		if in.Path == "-" || in.Format == datasets.FormatZone || strings.Contains(in.Path, ".zone") {
+		if in.Path == "-" {
 			return -1
 		}
-		n, err := countLines(in.Path)
+		r, err := datasets.OpenInputWith(in.Path, datasets.InputOptions{Format: in.Format, Origin: in.Origin})
 		if err != nil {
 			return -1
 		}
-		total += n
+		if r.Format() == datasets.FormatZone {
+			r.Close()
+			return -1
+		}
+		for {
+			_, err := r.Next()
+			if err != nil {
+				break
+			}
+			total++
+		}
+		r.Close()
 	}
 	return total
-}
-
-func countLines(path string) (int64, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer fh.Close()
-	var r io.Reader = bufio.NewReaderSize(fh, 1<<16)
-	if strings.HasSuffix(path, ".gz") {
-		gz, err := gzip.NewReader(r)
-		if err != nil {
-			return 0, err
-		}
-		r = gz
-	}
-	var n int64
-	buf := make([]byte, 1<<16)
-	last := byte('\n')
-	for {
-		k, err := r.Read(buf)
-		n += int64(bytes.Count(buf[:k], []byte{'\n'}))
-		if k > 0 {
-			last = buf[k-1]
-		}
-		if err == io.EOF {
-			if last != '\n' {
-				n++
-			}
-			return n, nil
-		}
-		if err != nil {
-			return 0, err
-		}
-	}
 }
 
 // startProgress draws a progress bar on stderr when it is a terminal, and
