@@ -29,7 +29,7 @@ type RRset struct {
 	Rcode        string   `col:"rcode" doc:"the DNS rcode of the final answer (NOERROR, NXDOMAIN, SERVFAIL, REFUSED ...); empty when no answer arrived"`
 	AD           bool     `col:"ad" doc:"the AD (authentic data) bit of the resolver's answer, as the resolver set it; a cross-check, not danescan's own verdict"`
 	TTL          int64    `col:"ttl" doc:"the smallest TTL of the answer records of the queried type, in seconds; 0 when there are none"`
-	Records      []string `col:"records" doc:"the records of the queried type in presentation form, rdata only (e.g. '10 mx.example.net.' or '3 1 1 <hex>'); at most 100 are kept"`
+	Records      []string `col:"records" doc:"the records of the queried type in presentation form, rdata only (e.g. '10 mx.example.net.' or '3 1 1 <hex>'); at most 100 records are kept (failure oversized when more arrived), each cut after 4096 bytes"`
 	CNAMEs       []string `col:"cnames" doc:"the CNAME chain followed from the queried name, one target per hop, in order (no trailing dots)"`
 	Failure      string   `col:"failure" doc:"failure class of the lookup, empty when an answer with records arrived: nodata, nxdomain, servfail, refused, formerr, notimp, rcode_other, timeout, network, mismatch, malformed, truncated_tcp_failed, oversized, cname_loop, cname_too_long, canceled, skipped"`
 	Error        string   `col:"error" doc:"human-readable detail of the failure (empty when none)"`
