@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -39,6 +40,13 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	logger := newLogger(stderr, f.quiet)
+	// The world is a large heap of DNS records that never changes; at the
+	// default GOGC the collector re-marks it so often that it costs about
+	// a tenth of a lab scan (200,000 domains: 10,300 -> 11,200 domains/s
+	// with 400). A real scan does not carry it and keeps the default.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 	genStart := time.Now()
 	world, err := lab.Generate(lab.Config{Domains: *domains, Seed: *seed})
 	if err != nil {
