@@ -18,9 +18,22 @@ import (
 // ("udp", "tcp"), on one port, and returns its address.
 func serve(t *testing.T, h dns.HandlerFunc, nets ...string) string {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// A free UDP port whose TCP twin is free too; other test processes may
+	// hold it, so try a few.
+	var pc net.PacketConn
+	var l net.Listener
+	for try := 0; ; try++ {
+		var err error
+		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		if l, err = net.Listen("tcp", pc.LocalAddr().String()); err == nil {
+			break
+		}
+		pc.Close()
+		if try == 20 {
+			t.Fatal(err)
+		}
 	}
 	addr := pc.LocalAddr().String()
 	start := func(s *dns.Server) {
@@ -35,15 +48,14 @@ func serve(t *testing.T, h dns.HandlerFunc, nets ...string) string {
 		case "udp":
 			start(&dns.Server{PacketConn: pc, Handler: h})
 		case "tcp":
-			l, err := net.Listen("tcp", addr)
-			if err != nil {
-				t.Fatal(err)
-			}
 			start(&dns.Server{Listener: l, Handler: h})
 		}
 	}
 	if !contains(nets, "udp") {
 		pc.Close()
+	}
+	if !contains(nets, "tcp") {
+		l.Close()
 	}
 	return addr
 }
