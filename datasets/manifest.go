@@ -2,7 +2,9 @@ package datasets
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -95,4 +97,19 @@ func ReadManifest(dir string) (*Manifest, error) {
 		return nil, fmt.Errorf("read manifest %s: %w", filepath.Join(dir, ManifestName), err)
 	}
 	return &m, nil
+}
+
+// Remove deletes the dataset in dir: its manifest.json and the folders of
+// the known tables. Other files in dir are left alone. A dir without a
+// dataset is not an error.
+func Remove(dir string) error {
+	for _, t := range Tables() {
+		if err := os.RemoveAll(filepath.Join(dir, t.Name)); err != nil {
+			return fmt.Errorf("remove dataset: %w", err)
+		}
+	}
+	if err := os.Remove(filepath.Join(dir, ManifestName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove dataset: %w", err)
+	}
+	return nil
 }

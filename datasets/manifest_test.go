@@ -107,3 +107,41 @@ func TestReadManifestErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestRemove(t *testing.T) {
+	dir := t.TempDir()
+	w, err := NewTableWriter[Domain](dir, TableDomains, WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(&Domain{Domain: "example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteManifest(dir, &Manifest{ScanID: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	keep := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(keep, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, gone := range []string{ManifestName, TableDomains} {
+		if _, err := os.Stat(filepath.Join(dir, gone)); err == nil {
+			t.Errorf("%s is still there", gone)
+		}
+	}
+	if _, err := os.Stat(keep); err != nil {
+		t.Errorf("Remove deleted a file that is not part of the dataset: %v", err)
+	}
+	if _, err := NewTableWriter[Domain](dir, TableDomains, WriterOptions{}); err != nil {
+		t.Errorf("a new dataset cannot be written after Remove: %v", err)
+	}
+	if err := Remove(t.TempDir()); err != nil {
+		t.Errorf("Remove of an empty directory: %v", err)
+	}
+}

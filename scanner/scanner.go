@@ -183,7 +183,7 @@ func Run(ctx context.Context, cfg Config, inputs []Input, outDir string, stats *
 	}
 	defer closeAll()
 	if _, err := os.Stat(filepath.Join(outDir, datasets.ManifestName)); err == nil {
-		return nil, fmt.Errorf("output directory %s already holds a dataset (%s); choose a new one", outDir, datasets.ManifestName)
+		return nil, fmt.Errorf("output directory %s already holds a dataset (%s); choose a new one, or give --replace", outDir, datasets.ManifestName)
 	}
 	if err := datasets.CheckWritable(outDir); err != nil {
 		return nil, err

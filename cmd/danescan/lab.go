@@ -39,6 +39,9 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "danescan lab: --out must not be empty")
 		return exitUsage
 	}
+	// A lab dataset is cheap to make again: running the quick start twice
+	// replaces the previous one instead of failing.
+	f.replace = true
 	logger := newLogger(stderr, f.quiet)
 	// The world is a large heap of DNS records that never changes; at the
 	// default GOGC the collector re-marks it so often that it costs about

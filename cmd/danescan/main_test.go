@@ -605,3 +605,47 @@ func TestScanInterruptedBySIGINT(t *testing.T) {
 		seen[r.Domain] = true
 	}
 }
+
+// TestScanReplace: a second scan into the same --out is refused unless
+// --replace is given; lab always replaces its own previous dataset, so the
+// README's quick start can be run twice.
+func TestScanReplace(t *testing.T) {
+	_, addr := startLab(t, 50)
+	dir := t.TempDir()
+	list := writeFile(t, dir, "list.txt", []byte("example.com\n"))
+	out := filepath.Join(dir, "out")
+	scan := append([]string{"scan", list, "--out", out}, fastScanFlags(addr)...)
+	if code, _, stderr := runCLI(t, scan...); code != 0 {
+		t.Fatalf("first scan: exit %d: %s", code, stderr)
+	}
+	first, err := datasets.ReadManifest(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, scan...)
+	if code != 2 || !strings.Contains(stderr, "--replace") {
+		t.Fatalf("second scan without --replace: exit %d, stderr %q; want 2 and a hint", code, stderr)
+	}
+	if m, err := datasets.ReadManifest(out); err != nil || m.ScanID != first.ScanID {
+		t.Fatalf("the refused scan touched the dataset: %v %v", m, err)
+	}
+	missing := append([]string{"scan", filepath.Join(dir, "nope.txt"), "--out", out, "--replace"}, fastScanFlags(addr)...)
+	if code, _, _ := runCLI(t, missing...); code != 2 {
+		t.Fatalf("--replace with a missing input: exit %d, want 2", code)
+	}
+	if _, err := datasets.ReadManifest(out); err != nil {
+		t.Fatalf("--replace deleted the dataset although the scan could not start: %v", err)
+	}
+	if code, _, stderr := runCLI(t, append(scan, "--replace")...); code != 0 {
+		t.Fatalf("scan --replace: exit %d: %s", code, stderr)
+	}
+	if m, err := datasets.ReadManifest(out); err != nil || m.ScanID == first.ScanID {
+		t.Fatalf("after --replace the manifest is %v, %v; want a new scan", m, err)
+	}
+	labOut := filepath.Join(dir, "lab")
+	for i := 0; i < 2; i++ {
+		if code, _, stderr := runCLI(t, "lab", "--domains", "50", "--out", labOut, "--quiet"); code != 0 {
+			t.Fatalf("lab run %d: exit %d: %s", i+1, code, stderr)
+		}
+	}
+}

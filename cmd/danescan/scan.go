@@ -38,6 +38,7 @@ type scanFlags struct {
 	partRows   int
 	quiet      bool
 	cpuprofile string
+	replace    bool
 }
 
 func (f *scanFlags) register(fs *flag.FlagSet, defaultOut string, defaultTimeout time.Duration, defaultRetries int) {
@@ -49,6 +50,7 @@ func (f *scanFlags) register(fs *flag.FlagSet, defaultOut string, defaultTimeout
 	fs.IntVar(&f.partRows, "part-rows", 100_000, "rows per Parquet part file")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress and no informational log lines")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the scan to this file")
+	fs.BoolVar(&f.replace, "replace", false, "replace a dataset already in --out (its manifest.json and table folders)")
 }
 
 func (f *scanFlags) config(resolvers []string, command []string, logger *slog.Logger) scanner.Config {
@@ -168,6 +170,16 @@ func runScan(ctx context.Context, cfg scanner.Config, inputs []scanner.Input, f 
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if f.replace {
+		if err := checkInputs(inputs); err != nil {
+			fmt.Fprintf(stderr, "danescan: %v\n", err)
+			return exitUsage
+		}
+		if err := datasets.Remove(f.out); err != nil {
+			fmt.Fprintf(stderr, "danescan: %v\n", err)
+			return exitUsage
+		}
+	}
 	var stats scanner.Stats
 	stopProgress := func() {}
 	if !f.quiet {
@@ -191,6 +203,22 @@ func runScan(ctx context.Context, cfg scanner.Config, inputs []scanner.Input, f 
 		return exitFailed
 	}
 	return exitOK
+}
+
+// checkInputs opens and closes every input (stdin excepted), so that
+// --replace never deletes a dataset for a scan that cannot start.
+func checkInputs(inputs []scanner.Input) error {
+	for _, in := range inputs {
+		if in.Path == "-" {
+			continue
+		}
+		r, err := datasets.OpenInputWith(in.Path, datasets.InputOptions{Format: in.Format, Origin: in.Origin})
+		if err != nil {
+			return err
+		}
+		r.Close()
+	}
+	return nil
 }
 
 // countEntries counts the entries of the inputs for the progress bar's
