@@ -4,11 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -107,8 +104,9 @@ type InputOptions struct {
 type InputReader struct {
 	path   string
 	format Format
-	file   *os.File // nil for stdin, which is not closed
-	raw    *hashReader
+	file   *os.File  // nil for stdin, which is not closed
+	raw    *digest   // of the bytes read from the file as stored
+	tee    io.Reader // the file, hashed into raw as it is read
 	gz     *gzip.Reader
 	br     *bufio.Reader // decompressed text
 	buf    []byte        // the current line
@@ -167,8 +165,9 @@ func OpenInputWith(path string, opts InputOptions) (*InputReader, error) {
 		r.Close()
 		return nil, fmt.Errorf("open input %s: %w", path, err)
 	}
-	r.raw = &hashReader{r: src, h: sha256.New()}
-	rb := bufio.NewReaderSize(r.raw, 64<<10)
+	r.raw = newDigest()
+	r.tee = io.TeeReader(src, r.raw)
+	rb := bufio.NewReaderSize(r.tee, 64<<10)
 	name := strings.ToLower(filepath.Base(path))
 	magic, err := rb.Peek(2)
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -323,7 +322,7 @@ func (r *InputReader) Next() (Entry, error) {
 // EOF it reads the rest of the raw file so the hash covers all of it.
 func (r *InputReader) finish(err error) error {
 	if errors.Is(err, io.EOF) {
-		if _, err := io.Copy(io.Discard, r.raw); err != nil {
+		if _, err := io.Copy(io.Discard, r.tee); err != nil {
 			return fmt.Errorf("read input %s: %w", r.path, unwrapPath(err))
 		}
 		return io.EOF
@@ -505,7 +504,7 @@ func (r *InputReader) Summary() InputSummary {
 	return InputSummary{
 		Path:   r.path,
 		Format: r.format,
-		SHA256: hex.EncodeToString(r.raw.h.Sum(nil)),
+		SHA256: r.raw.sum(),
 		Bytes:  r.raw.n,
 		Lines:  lines,
 	}
@@ -525,20 +524,6 @@ func (r *InputReader) Close() error {
 		}
 	}
 	return nil
-}
-
-// hashReader hashes and counts what is read through it.
-type hashReader struct {
-	r io.Reader
-	h hash.Hash
-	n int64
-}
-
-func (h *hashReader) Read(p []byte) (int, error) {
-	n, err := h.r.Read(p)
-	h.h.Write(p[:n])
-	h.n += int64(n)
-	return n, err
 }
 
 // lineCounter hands bytes to the zone parser one at a time and counts the

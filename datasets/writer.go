@@ -89,7 +89,7 @@ type openPart struct {
 	name string // final file name
 	tmp  string // temporary path
 	f    *os.File
-	cw   *countingWriter
+	sum  *digest // of the bytes written to f
 	fw   *pqarrow.FileWriter
 	rows int64
 }
@@ -320,7 +320,10 @@ func (w *TableWriter[T]) openPart(name string) (op *openPart, err error) {
 			os.Remove(tmp)
 		}
 	}()
-	cw := &countingWriter{w: f, h: sha256.New()}
+	sum := newDigest()
+	// io.MultiWriter does not pass Close on, so the Parquet writer leaves
+	// f open for Sync.
+	cw := io.MultiWriter(f, sum)
 	props := parquet.NewWriterProperties(
 		parquet.WithCompression(compress.Codecs.Zstd),
 		parquet.WithMaxRowGroupLength(int64(w.opts.RowGroupRows)),
@@ -340,7 +343,7 @@ func (w *TableWriter[T]) openPart(name string) (op *openPart, err error) {
 			return nil, err
 		}
 	}
-	return &openPart{name: name, tmp: tmp, f: f, cw: cw, fw: fw}, nil
+	return &openPart{name: name, tmp: tmp, f: f, sum: sum, fw: fw}, nil
 }
 
 // finishPart closes the open part's Parquet writer, syncs the file and
@@ -372,8 +375,8 @@ func (w *TableWriter[T]) finishPart() error {
 		Table:  w.plan.table,
 		Path:   path.Join(w.plan.table, op.name),
 		Rows:   op.rows,
-		Bytes:  op.cw.n,
-		SHA256: hex.EncodeToString(op.cw.h.Sum(nil)),
+		Bytes:  op.sum.n,
+		SHA256: op.sum.sum(),
 	})
 	return nil
 }
@@ -395,21 +398,23 @@ func (w *TableWriter[T]) Parts() []Part {
 	return slices.Clone(w.parts)
 }
 
-// countingWriter passes writes on to w while counting and hashing them. It
-// deliberately does not implement io.Closer, so that the Parquet writer
-// leaves the file open for Sync.
-type countingWriter struct {
-	w io.Writer
+// digest hashes (SHA-256) and counts the bytes written to it; the input
+// readers tee what they read into one, the table writer what it writes.
+type digest struct {
 	h hash.Hash
 	n int64
 }
 
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.h.Write(p[:n])
-	c.n += int64(n)
-	return n, err
+func newDigest() *digest { return &digest{h: sha256.New()} }
+
+func (d *digest) Write(p []byte) (int, error) {
+	d.h.Write(p)
+	d.n += int64(len(p))
+	return len(p), nil
 }
+
+// sum returns the hex SHA-256 of what was written.
+func (d *digest) sum() string { return hex.EncodeToString(d.h.Sum(nil)) }
 
 // syncDir makes a rename in dir durable.
 func syncDir(dir string) error {
