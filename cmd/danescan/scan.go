@@ -281,8 +281,10 @@ func startProgress(stats *scanner.Stats, total int64, stderr io.Writer, logger *
 				case <-t.C:
 					bar.Set64(stats.Done.Load())
 				case <-done:
+					// Exit, not Finish: an interrupted scan's bar stays
+					// where it stopped instead of jumping to 100 %.
 					bar.Set64(stats.Done.Load())
-					bar.Finish()
+					bar.Exit()
 					fmt.Fprintln(stderr)
 					return
 				}
