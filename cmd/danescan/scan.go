@@ -22,6 +22,10 @@ import (
 	"github.com/danescan/danescan/scanner/lookup"
 )
 
+// systemResolverQPS is the default --dns-qps when the resolvers come from
+// /etc/resolv.conf rather than --resolver.
+const systemResolverQPS = 500
+
 // listFlag collects a repeatable string flag.
 type listFlag []string
 
@@ -44,7 +48,7 @@ type scanFlags struct {
 func (f *scanFlags) register(fs *flag.FlagSet, defaultOut string, defaultTimeout time.Duration, defaultRetries int) {
 	fs.StringVar(&f.out, "out", defaultOut, "dataset directory to write (created; must not hold a dataset already)")
 	fs.IntVar(&f.workers, "workers", 500, "domains scanned concurrently")
-	fs.Float64Var(&f.qps, "dns-qps", 0, "global limit of DNS queries per second (0: no limit)")
+	fs.Float64Var(&f.qps, "dns-qps", 0, "global limit of DNS queries per second (0: no limit; 500 when the resolvers come from /etc/resolv.conf)")
 	fs.DurationVar(&f.timeout, "timeout", defaultTimeout, "timeout of one DNS query attempt")
 	fs.IntVar(&f.retries, "retries", defaultRetries, "extra attempts for a failed DNS query (with backoff, on the next resolver)")
 	fs.IntVar(&f.partRows, "part-rows", 100_000, "rows per Parquet part file")
@@ -129,6 +133,13 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "danescan scan: %v\n", err)
 		return exitUsage
+	}
+	// The system's resolvers are often shared (an ISP's, a campus's): without
+	// an explicit --resolver the scan is polite unless told otherwise.
+	qpsSet := false
+	fs.Visit(func(fl *flag.Flag) { qpsSet = qpsSet || fl.Name == "dns-qps" })
+	if len(resolvers) == 0 && !qpsSet {
+		f.qps = systemResolverQPS
 	}
 	var inputs []scanner.Input
 	for _, p := range inputsArgs {
