@@ -393,6 +393,9 @@ func (w *TableWriter[T]) Close() error {
 	return err
 }
 
+// PartCount returns the number of parts finished so far.
+func (w *TableWriter[T]) PartCount() int { return len(w.parts) }
+
 // Parts returns the parts written so far, in order.
 func (w *TableWriter[T]) Parts() []Part {
 	return slices.Clone(w.parts)

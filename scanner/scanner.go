@@ -17,6 +17,7 @@ import (
 	"hash/maphash"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -255,10 +256,27 @@ func Run(ctx context.Context, cfg Config, inputs []Input, outDir string, stats *
 	rows := make(chan rowMsg, 4*cfg.Workers)
 	s := &scan{cfg: &cfg, client: client, rows: rows, stats: stats, hosts: newHostCache(cfg.HostCacheSize)}
 
+	// The manifest is written now and again whenever a part is finished,
+	// with "complete": false, so that a dataset whose scan was killed or
+	// crashed still says what it holds; the final one replaces it.
+	for _, r := range readers {
+		man.Inputs = append(man.Inputs, datasets.Input{Path: r.Summary().Path, Format: r.Format()})
+	}
+	if err := datasets.WriteManifest(outDir, man); err != nil {
+		domains.Close()
+		hosts.Close()
+		return nil, err
+	}
 	counts := make(map[string]int64)
+	checkpoint := func(parts []datasets.Part) error {
+		m := *man
+		m.Parts = parts
+		m.Counts = maps.Clone(counts)
+		return datasets.WriteManifest(outDir, &m)
+	}
 	writerErr := make(chan error, 1) // written once by the writer goroutine, read by Run
 	go func() {
-		writerErr <- writeRows(rows, domains, hosts, counts, cfg.FlushInterval, stats)
+		writerErr <- writeRows(rows, domains, hosts, counts, cfg.FlushInterval, stats, checkpoint)
 	}()
 
 	seed := maphash.MakeSeed()
@@ -312,6 +330,7 @@ read:
 	if interrupted {
 		man.InterruptedBy = context.Cause(ctx).Error()
 	}
+	man.Inputs = man.Inputs[:0]
 	for _, r := range readers {
 		sum := r.Summary()
 		man.Inputs = append(man.Inputs, sum)
@@ -343,8 +362,9 @@ read:
 }
 
 // writeRows owns the table writers: it is the only goroutine that touches
-// them. It counts what the summary reports, and closes both writers.
-func writeRows(rows <-chan rowMsg, domains *datasets.TableWriter[datasets.Domain], hosts *datasets.TableWriter[datasets.MXHost], counts map[string]int64, every time.Duration, stats *Stats) error {
+// them. It counts what the summary reports, calls checkpoint with all parts
+// whenever a part has been finished, and closes both writers.
+func writeRows(rows <-chan rowMsg, domains *datasets.TableWriter[datasets.Domain], hosts *datasets.TableWriter[datasets.MXHost], counts map[string]int64, every time.Duration, stats *Stats, checkpoint func([]datasets.Part) error) error {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	var err error
@@ -353,7 +373,12 @@ func writeRows(rows <-chan rowMsg, domains *datasets.TableWriter[datasets.Domain
 			err = e
 		}
 	}
+	nparts := 0
 	for {
+		if n := domains.PartCount() + hosts.PartCount(); n != nparts {
+			nparts = n
+			keep(checkpoint(append(domains.Parts(), hosts.Parts()...)))
+		}
 		select {
 		case <-tick.C:
 			keep(domains.Flush())

@@ -649,3 +649,48 @@ func TestScanReplace(t *testing.T) {
 		}
 	}
 }
+
+// TestScanKilled: a scan killed with SIGKILL (no chance to clean up) leaves
+// a manifest that says it is incomplete and lists finished parts that are
+// all there, intact, and readable.
+func TestScanKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	t.Parallel()
+	bin := buildBinary(t)
+	w, addr := startLab(t, 3000)
+	tmp := t.TempDir()
+	list := writeFile(t, tmp, "list.txt", []byte(strings.Join(w.InputLines(), "\n")+"\n"))
+	out := filepath.Join(tmp, "out")
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "scan", list, "--out", out, "--resolver", addr,
+		"--timeout", "300ms", "--retries", "0", "--quiet", "--workers", "5", "--dns-qps", "300", "--part-rows", "50")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "a manifest listing a finished part", func() bool {
+		m, err := datasets.ReadManifest(out)
+		return err == nil && len(m.Parts) > 0
+	})
+	cmd.Process.Kill()
+	cmd.Wait()
+
+	m, err := datasets.ReadManifest(out)
+	if err != nil {
+		t.Fatalf("no readable manifest after SIGKILL: %v", err)
+	}
+	if m.Complete || !m.Ended.IsZero() || len(m.Parts) == 0 {
+		t.Errorf("manifest after SIGKILL: complete=%v ended=%v parts=%d; want incomplete, no end, the parts so far", m.Complete, m.Ended, len(m.Parts))
+	}
+	for _, p := range m.Parts {
+		data, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(p.Path)))
+		if err != nil || sha256Hex(data) != p.SHA256 || int64(len(data)) != p.Bytes {
+			t.Errorf("part %s listed in the manifest is missing or changed: %v", p.Path, err)
+		}
+	}
+	if _, err := datasets.ReadTable[datasets.Domain](out, datasets.TableDomains); err != nil {
+		t.Errorf("the finished parts are not readable: %v", err)
+	}
+}
