@@ -57,7 +57,8 @@ const (
 	ReasonZoneCutLoop          Reason = "zone_cut_loop"           // the zone cuts found do not descend towards the name
 
 	// Indeterminate.
-	ReasonLookupFailed Reason = "lookup_failed" // a DS, DNSKEY or other lookup needed for the proof failed
+	ReasonLookupFailed  Reason = "lookup_failed"   // a DS, DNSKEY or other lookup needed for the proof failed
+	ReasonNoTrustAnchor Reason = "no_trust_anchor" // no configured trust anchor is at or above the name (RFC 4035 §4.3)
 )
 
 // Result is the outcome of validating one RRset or denial.
