@@ -76,7 +76,7 @@ func TestManifestJSONNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"schema_version": "1"`, `"started": "2024-01-02T03:04:05Z"`, `"complete": false`, `"interrupted_by": ""`, `"counts": null`} {
+	for _, want := range []string{`"schema_version": "` + SchemaVersion + `"`, `"started": "2024-01-02T03:04:05Z"`, `"complete": false`, `"interrupted_by": ""`, `"counts": null`} {
 		if !strings.Contains(string(data), want) {
 			t.Errorf("manifest.json lacks %s:\n%s", want, data)
 		}

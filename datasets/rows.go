@@ -6,7 +6,7 @@ import "time"
 // Parquet key-value metadata of every part (key "danescan.schema_version")
 // and into manifest.json. Bump it whenever a column is added, removed,
 // renamed or changes type or meaning.
-const SchemaVersion = "1"
+const SchemaVersion = "2"
 
 // Table names: one folder per table below the dataset directory.
 const (
@@ -14,10 +14,25 @@ const (
 	TableMXHosts = "mx_hosts"
 )
 
-// DNSSEC status values. Until in-process validation lands every RRset
-// carries DNSSECNotValidated; the scanner never guesses a status.
+// DNSSEC status values of the <prefix>_dnssec columns: the four statuses
+// of RFC 4035 §4.3 as danescan's own validator decides them, and
+// DNSSECNotValidated when the scan ran without validation or the lookup was
+// not made. The scanner never guesses a status.
 const (
-	DNSSECNotValidated = "not_validated"
+	DNSSECNotValidated  = "not_validated"
+	DNSSECSecure        = "secure"
+	DNSSECInsecure      = "insecure"
+	DNSSECBogus         = "bogus"
+	DNSSECIndeterminate = "indeterminate"
+)
+
+// Values of the mx_hosts table's tlsa_state column (RFC 7672 §2.2); empty
+// when the scan ran without DNSSEC validation.
+const (
+	TLSAStateDANE     = "dane"
+	TLSAStateNoTLSA   = "no_tlsa"
+	TLSAStateUnusable = "unusable"
+	TLSAStateSkipped  = "skipped"
 )
 
 // RRset is the evidence of one DNS lookup: what was asked, what the resolver
@@ -33,8 +48,8 @@ type RRset struct {
 	CNAMEs       []string `col:"cnames" doc:"the CNAME chain followed from the queried name, one target per hop, in order (no trailing dots)"`
 	Failure      string   `col:"failure" doc:"failure class of the lookup, empty when an answer with records arrived: nodata, nxdomain, servfail, refused, formerr, notimp, rcode_other, timeout, network, mismatch, malformed, truncated_tcp_failed, oversized, cname_loop, cname_too_long, canceled, skipped"`
 	Error        string   `col:"error" doc:"human-readable detail of the failure (empty when none)"`
-	DNSSEC       string   `col:"dnssec" doc:"DNSSEC status as validated by danescan: not_validated (validation is not implemented yet; later: secure, insecure, bogus, indeterminate)"`
-	DNSSECReason string   `col:"dnssec_reason" doc:"reason for the DNSSEC status from a closed vocabulary; empty while not_validated"`
+	DNSSEC       string   `col:"dnssec" doc:"DNSSEC status of the answer as danescan validated it in-process from the trust anchors (RFC 4035 section 4.3; the CNAME chain and a NODATA or NXDOMAIN denial included, the weakest link decides): secure, insecure (a proven unsigned delegation above it), bogus (signed but does not validate), indeterminate (the proof could not be fetched, or no trust anchor covers the name); not_validated when the scan ran with --dnssec=false or the lookup was not made"`
+	DNSSECReason string   `col:"dnssec_reason" doc:"reason for the DNSSEC status from a closed vocabulary: empty for a secure answer; nsec_denial, nsec3_denial (secure denials); no_ds, nsec3_opt_out, unsupported_algorithm, unsupported_digest, nsec3_iterations (insecure); signature_expired, signature_not_yet_valid, no_rrsig, rrsig_unknown_key, signature_invalid, dnskey_not_signed_by_ds, ds_mismatch, no_dnskey, nsec_proof, nsec3_proof, malformed, cname_loop, zone_cut_loop (bogus); lookup_failed, no_trust_anchor (indeterminate); empty while not_validated"`
 	Transport    string   `col:"transport" doc:"transport of the final answer: udp or tcp; empty when none arrived"`
 	Attempts     int32    `col:"attempts" doc:"number of queries sent for this lookup, retries and TCP fallback included"`
 }
@@ -54,8 +69,9 @@ type Domain struct {
 	MX              RRset     `col:"mx" doc:"the MX lookup of the domain"`
 	MXHosts         []string  `col:"mx_hosts" doc:"the MX host names in order of preference, deduplicated, no trailing dot; for implicit MX the domain (or its canonical name)"`
 	MXHostCount     int32     `col:"mx_host_count" doc:"number of MX hosts (length of mx_hosts)"`
-	MXHostsWithTLSA int32     `col:"mx_hosts_with_tlsa" doc:"number of MX hosts that have TLSA records at their TLSA base domain"`
-	TLSAAllMX       bool      `col:"tlsa_all_mx" doc:"true when there is at least one MX host and every one has TLSA records"`
+	MXSecure        bool      `col:"mx_secure" doc:"the mail routing is DNSSEC-secure, the first condition of DANE for SMTP (RFC 7672 section 2.2.1): the MX RRset is secure, or for an implicit MX the domain's address records are secure (addresses_secure of its mx_hosts row); false when the scan ran without DNSSEC validation"`
+	MXHostsWithTLSA int32     `col:"mx_hosts_with_tlsa" doc:"number of MX hosts that have TLSA records at their TLSA base domain; with DNSSEC validation only the hosts whose tlsa_state is dane (secure TLSA records reached through secure address records) count"`
+	TLSAAllMX       bool      `col:"tlsa_all_mx" doc:"true when there is at least one MX host and every one is counted in mx_hosts_with_tlsa; with DNSSEC validation, DANE protects the domain's mail when both mx_secure and tlsa_all_mx hold (RFC 7672 section 2.2.1)"`
 	MTASTS          RRset     `col:"mta_sts" doc:"the TXT lookup at _mta-sts.<domain> (RFC 8461)"`
 	MTASTSPublished bool      `col:"mta_sts_published" doc:"exactly one TXT record at _mta-sts.<domain> starts with 'v=STSv1' (RFC 8461 section 3.1)"`
 	TLSRPT          RRset     `col:"tlsrpt" doc:"the TXT lookup at _smtp._tls.<domain> (RFC 8460)"`
@@ -67,17 +83,19 @@ type Domain struct {
 // MXHost is one row of the mx_hosts table: one row per distinct MX host name
 // seen in the scan, however many domains use it.
 type MXHost struct {
-	ScanID         string    `col:"scan_id" doc:"the scan's identifier, as in manifest.json"`
-	Host           string    `col:"host" doc:"the MX host name as the MX record names it: lowercase, no trailing dot"`
-	Failure        string    `col:"failure" doc:"host-level failure class, empty when at least one address was found: invalid_name, no_address, or the failure class of the address lookups (servfail, timeout, ...), interrupted"`
-	Error          string    `col:"error" doc:"human-readable detail of the failure"`
-	A              RRset     `col:"a" doc:"the A lookup of the host"`
-	AAAA           RRset     `col:"aaaa" doc:"the AAAA lookup of the host"`
-	Addresses      []string  `col:"addresses" doc:"the IPv4 and IPv6 addresses of the host, IPv4 first, deduplicated"`
-	Canonical      string    `col:"canonical" doc:"the CNAME-expanded name of the host when the address lookup followed a CNAME chain; empty otherwise"`
-	TLSABaseDomain string    `col:"tlsa_base_domain" doc:"the TLSA base domain chosen per RFC 7672 section 2.2.2 and RFC 7671 section 7: the CNAME-expanded name when it has TLSA records, else the host name"`
-	TLSACandidates []string  `col:"tlsa_candidates" doc:"the TLSA query names tried, in order (the expanded name first when the host is an alias)"`
-	TLSA           RRset     `col:"tlsa" doc:"the TLSA lookup at _25._tcp.<tlsa_base_domain>"`
-	ScannedAt      time.Time `col:"scanned_at" doc:"when the probe of this host started (UTC, microseconds)"`
-	DurationMS     int64     `col:"duration_ms" doc:"wall-clock time spent on this host's lookups, in milliseconds"`
+	ScanID          string    `col:"scan_id" doc:"the scan's identifier, as in manifest.json"`
+	Host            string    `col:"host" doc:"the MX host name as the MX record names it: lowercase, no trailing dot"`
+	Failure         string    `col:"failure" doc:"host-level failure class, empty when at least one address was found: invalid_name, no_address, or the failure class of the address lookups (servfail, timeout, ...), interrupted"`
+	Error           string    `col:"error" doc:"human-readable detail of the failure"`
+	A               RRset     `col:"a" doc:"the A lookup of the host"`
+	AAAA            RRset     `col:"aaaa" doc:"the AAAA lookup of the host"`
+	Addresses       []string  `col:"addresses" doc:"the IPv4 and IPv6 addresses of the host, IPv4 first, deduplicated"`
+	AddressesSecure bool      `col:"addresses_secure" doc:"the A and AAAA RRsets that the host's addresses came from are all DNSSEC-secure (RFC 7672 section 2.2): the condition for looking up TLSA at all; false when there is no address or the scan ran without DNSSEC validation"`
+	Canonical       string    `col:"canonical" doc:"the CNAME-expanded name of the host when the address lookup followed a CNAME chain; empty otherwise"`
+	TLSABaseDomain  string    `col:"tlsa_base_domain" doc:"the TLSA base domain chosen per RFC 7672 section 2.2.2 and RFC 7671 section 7: the CNAME-expanded name when it has TLSA records, else the host name; with DNSSEC validation the expanded name is tried only when the address lookup's CNAME chain is secure"`
+	TLSACandidates  []string  `col:"tlsa_candidates" doc:"the TLSA query names tried, in order (the expanded name first when the host is an alias)"`
+	TLSA            RRset     `col:"tlsa" doc:"the TLSA lookup at _25._tcp.<tlsa_base_domain>; with DNSSEC validation it is made only when addresses_secure (otherwise failure skipped, RFC 7672 section 2.2)"`
+	TLSAState       string    `col:"tlsa_state" doc:"what a DANE sender makes of the host's TLSA lookup (RFC 7672 section 2.2): dane (secure TLSA records: DANE applies), no_tlsa (a secure denial, or TLSA records that are insecure, which senders ignore), unusable (the TLSA lookup is bogus or indeterminate: a DANE sender must defer delivery, unlike no_tlsa), skipped (the address records are not secure, so TLSA is not looked up); empty when the scan ran without DNSSEC validation"`
+	ScannedAt       time.Time `col:"scanned_at" doc:"when the probe of this host started (UTC, microseconds)"`
+	DurationMS      int64     `col:"duration_ms" doc:"wall-clock time spent on this host's lookups, in milliseconds"`
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/danescan/danescan/datasets"
+	"github.com/danescan/danescan/scanner/dnssec"
 	"github.com/danescan/danescan/scanner/lookup"
 )
 
@@ -46,12 +47,21 @@ type scan struct {
 	rows   chan<- rowMsg
 	stats  *Stats
 	hosts  *hostCache
+	// validator is nil when the scan runs without DNSSEC validation.
+	validator *dnssec.Validator
 }
 
+// lookup makes one lookup and returns its answer and its columns, with the
+// DNSSEC status when the scan validates.
 func (s *scan) lookup(ctx context.Context, name string, qtype uint16) (lookup.Answer, datasets.RRset) {
 	a, err := s.client.Lookup(ctx, name, qtype)
 	s.stats.Queries.Add(int64(a.Attempts))
-	return a, rrset(&a, err)
+	row := rrset(&a, err)
+	if s.validator != nil {
+		res := s.validate(ctx, &a)
+		row.DNSSEC, row.DNSSECReason = string(res.Status), string(res.Reason)
+	}
+	return a, row
 }
 
 // rrset turns a lookup's answer into its columns.
@@ -172,10 +182,21 @@ func (s *scan) domain(ctx context.Context, e datasets.Entry) *datasets.Domain {
 	d.MXHosts = hosts
 	d.MXHostCount = int32(len(hosts))
 	interrupted := mx.Failure == lookup.FailCanceled
+	if s.validator != nil && len(mx.Records) > 0 {
+		d.MXSecure = mxRow.DNSSEC == datasets.DNSSECSecure
+	}
 	for _, h := range hosts {
 		sum := s.host(ctx, h)
-		if sum.hasTLSA {
+		switch {
+		case s.validator == nil && sum.hasTLSA:
 			d.MXHostsWithTLSA++
+		case s.validator != nil && sum.tlsaState == datasets.TLSAStateDANE:
+			// RFC 7672 §2.2: only secure TLSA records reached through
+			// secure address records make DANE apply.
+			d.MXHostsWithTLSA++
+		}
+		if s.validator != nil && d.MXKind == KindImplicit {
+			d.MXSecure = sum.addressesSecure
 		}
 		interrupted = interrupted || sum.interrupted
 	}

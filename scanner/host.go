@@ -19,6 +19,10 @@ import (
 type hostSummary struct {
 	hasTLSA     bool
 	interrupted bool
+	// addressesSecure and tlsaState are the host row's addresses_secure
+	// and tlsa_state (false and "" without DNSSEC validation).
+	addressesSecure bool
+	tlsaState       string
 }
 
 // hostCache remembers host summaries (bounded, least recently used out) and
@@ -95,7 +99,12 @@ func (s *scan) host(ctx context.Context, host string) hostSummary {
 			return sum, nil
 		}
 		row := s.probeHost(ctx, host)
-		sum := hostSummary{hasTLSA: len(row.TLSA.Records) > 0, interrupted: row.Failure == FailInterrupted}
+		sum := hostSummary{
+			hasTLSA:         len(row.TLSA.Records) > 0,
+			interrupted:     row.Failure == FailInterrupted,
+			addressesSecure: row.AddressesSecure,
+			tlsaState:       row.TLSAState,
+		}
 		if s.hosts.add(host, sum) {
 			s.stats.Hosts.Add(1)
 			s.rows <- rowMsg{host: row}
@@ -108,6 +117,9 @@ func (s *scan) host(ctx context.Context, host string) hostSummary {
 // probeHost looks up an MX host's addresses and its TLSA records. The TLSA
 // base domain follows RFC 7672 §2.2.2 and RFC 7671 §7: when the host name is
 // an alias, the CNAME-expanded name is tried first, then the original name.
+// With DNSSEC validation (RFC 7672 §2.2) TLSA is looked up only when the
+// address records are secure, the expanded name is tried only when the
+// CNAME chain to it is secure, and the row gets its tlsa_state.
 func (s *scan) probeHost(ctx context.Context, host string) *datasets.MXHost {
 	start := s.cfg.Now()
 	h := &datasets.MXHost{ScanID: s.cfg.ScanID, Host: host, ScannedAt: start.UTC()}
@@ -121,6 +133,9 @@ func (s *scan) probeHost(ctx context.Context, host string) *datasets.MXHost {
 		h.Failure, h.Error = FailInvalidName, why
 		h.A, h.AAAA = skipped(host, why), skipped(host, why)
 		h.TLSA = skipped(tlsaName(host), why)
+		if s.validator != nil {
+			h.TLSAState = datasets.TLSAStateSkipped
+		}
 		return h
 	}
 	a, aRow := s.lookup(ctx, host, dns.TypeA)
@@ -147,16 +162,40 @@ func (s *scan) probeHost(ctx context.Context, host string) *datasets.MXHost {
 		}
 		h.TLSA = skipped(tlsaName(host), "not queried: the host has no address")
 		h.TLSABaseDomain = host
+		if s.validator != nil {
+			h.TLSAState = datasets.TLSAStateSkipped
+		}
 		return h
 	}
+	validating := s.validator != nil
+	if validating {
+		status, secure := addressStatus(&h.A, &h.AAAA)
+		h.AddressesSecure = secure
+		if !secure {
+			// RFC 7672 §2.2: without secure address records a DANE sender
+			// does not look for TLSA.
+			h.TLSA = skipped(tlsaName(host), skippedTLSA(status))
+			h.TLSABaseDomain, h.TLSAState = host, datasets.TLSAStateSkipped
+			return h
+		}
+	}
 	bases := []string{host}
-	if h.Canonical != "" {
+	if h.Canonical != "" && (!validating || chainSecure(h)) {
 		bases = []string{h.Canonical, host}
 	}
 	for _, base := range bases {
 		h.TLSACandidates = append(h.TLSACandidates, tlsaName(base))
 		t, row := s.lookup(ctx, tlsaName(base), dns.TypeTLSA)
 		h.TLSA, h.TLSABaseDomain = row, base
+		if validating {
+			h.TLSAState = tlsaState(&row)
+			if h.TLSAState != datasets.TLSAStateNoTLSA || resolverFailure(t.Failure) {
+				// Secure records, or a lookup a DANE sender may not skip
+				// past (RFC 7671 §7).
+				break
+			}
+			continue
+		}
 		if len(t.Records) > 0 || resolverFailure(t.Failure) {
 			// Found, or a failure that a DANE client may not skip past.
 			break
@@ -166,6 +205,18 @@ func (s *scan) probeHost(ctx context.Context, host string) *datasets.MXHost {
 		h.Failure = FailInterrupted
 	}
 	return h
+}
+
+// chainSecure reports whether the CNAME chain that led the address lookup
+// to the host's canonical name is secure (RFC 7672 §2.2.2): the validated
+// lookup that found the canonical name covers every link of it.
+func chainSecure(h *datasets.MXHost) bool {
+	for _, r := range []*datasets.RRset{&h.A, &h.AAAA} {
+		if n := len(r.CNAMEs); n > 0 && r.CNAMEs[n-1] == h.Canonical {
+			return r.DNSSEC == datasets.DNSSECSecure
+		}
+	}
+	return false
 }
 
 // addresses returns the A then AAAA addresses, deduplicated.

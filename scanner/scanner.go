@@ -3,6 +3,10 @@
 // MX hosts' addresses and TLSA records per RFC 7672 §2.2, MTA-STS per
 // RFC 8461 and TLS-RPT per RFC 8460), probes each MX host once per scan
 // however many domains share it, and hands the rows to the dataset writer.
+// With Config.DNSSEC it validates every recorded RRset in-process (package
+// dnssec, RFC 4035) and applies the rules of RFC 7672 §2.2 that depend on
+// the status: TLSA only behind secure address records, the CNAME-expanded
+// TLSA base domain only behind a secure chain, and bogus TLSA as unusable.
 //
 // Run is the only function in danescan that starts goroutines. Measurement
 // failures are data in rows, never errors that stop the scan.
@@ -24,6 +28,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/miekg/dns"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
 
@@ -67,6 +72,20 @@ type Config struct {
 	ToolVersion string
 	// Command is the command line, for the manifest.
 	Command []string
+	// DNSSEC turns on in-process DNSSEC validation (package dnssec): every
+	// query carries CD so that a validating resolver hands over bogus data,
+	// every recorded RRset gets its status and reason, and the RFC 7672
+	// rules that depend on it apply (mx_secure, addresses_secure,
+	// tlsa_state; TLSA only behind secure address records). Off, every
+	// RRset says not_validated.
+	DNSSEC bool
+	// TrustAnchors are the DS or DNSKEY records validation starts from; nil
+	// means dnssec.RootAnchors(), the IANA root anchors.
+	TrustAnchors []dns.RR
+	// TrustAnchorSource names the anchors in the manifest (e.g. the file
+	// they were read from); default AnchorsIANARoot when TrustAnchors is
+	// empty, "custom" otherwise.
+	TrustAnchorSource string
 	// Extra is added to the manifest's config object (e.g. the lab's seed).
 	Extra map[string]any
 	// Dial opens connections to resolvers; default a net.Dialer.
@@ -135,6 +154,12 @@ func (c *Config) defaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.TrustAnchorSource == "" {
+		c.TrustAnchorSource = AnchorsIANARoot
+		if len(c.TrustAnchors) > 0 {
+			c.TrustAnchorSource = "custom"
+		}
 	}
 	if c.ScanID == "" {
 		var b [3]byte
@@ -219,9 +244,12 @@ func Run(ctx context.Context, cfg Config, inputs []Input, outDir string, stats *
 			"max_mx_hosts":   cfg.MaxMXHosts,
 			"host_cache":     cfg.HostCacheSize,
 			"edns_udp_size":  lookup.UDPSize,
-			"dnssec_enabled": false,
+			"dnssec_enabled": cfg.DNSSEC,
 		},
 		Counts: map[string]int64{},
+	}
+	if cfg.DNSSEC {
+		man.Config["trust_anchors"] = cfg.TrustAnchorSource
 	}
 	for k, v := range cfg.Extra {
 		man.Config[k] = v
@@ -233,6 +261,9 @@ func Run(ctx context.Context, cfg Config, inputs []Input, outDir string, stats *
 		Retries: cfg.Retries,
 		Dial:    cfg.Dial,
 		MaxIdle: cfg.Workers,
+		// With validation in-process the resolver must not withhold bogus
+		// data: its reason is what the dataset records.
+		CheckingDisabled: cfg.DNSSEC,
 	}
 	if cfg.DNSQPS > 0 {
 		burst := int(cfg.DNSQPS / 10)
@@ -255,6 +286,9 @@ func Run(ctx context.Context, cfg Config, inputs []Input, outDir string, stats *
 	// writer of it has returned.
 	rows := make(chan rowMsg, 4*cfg.Workers)
 	s := &scan{cfg: &cfg, client: client, rows: rows, stats: stats, hosts: newHostCache(cfg.HostCacheSize)}
+	if cfg.DNSSEC {
+		s.validator = newValidator(&cfg, client, stats)
+	}
 
 	// The manifest is written now and again whenever a part is finished,
 	// with "complete": false, so that a dataset whose scan was killed or
@@ -414,6 +448,9 @@ func countDomain(c map[string]int64, d *datasets.Domain) {
 	case KindImplicit:
 		c["implicit_mx"]++
 	}
+	if d.MXSecure {
+		c["mx_secure"]++
+	}
 	if d.TLSAAllMX {
 		c["tlsa_all_mx"]++
 	} else if d.MXHostsWithTLSA > 0 {
@@ -434,5 +471,11 @@ func countHost(c map[string]int64, h *datasets.MXHost) {
 	}
 	if len(h.TLSA.Records) > 0 {
 		c["mx_hosts_with_tlsa"]++
+	}
+	if h.AddressesSecure {
+		c["hosts_addresses_secure"]++
+	}
+	if h.TLSAState != "" {
+		c["hosts_tlsa_"+h.TLSAState]++
 	}
 }

@@ -105,12 +105,19 @@ func (f *fakeResolver) ServeDNS(w dns.ResponseWriter, q *dns.Msg) {
 
 func (f *fakeResolver) start(t *testing.T) string {
 	t.Helper()
+	return startHandler(t, f)
+}
+
+// startHandler serves h on a UDP port of 127.0.0.1 until the test ends and
+// returns the address.
+func startHandler(t *testing.T, h dns.Handler) string {
+	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	started := make(chan struct{})
-	s := &dns.Server{PacketConn: pc, Handler: f, NotifyStartedFunc: func() { close(started) }}
+	s := &dns.Server{PacketConn: pc, Handler: h, NotifyStartedFunc: func() { close(started) }}
 	go s.ActivateAndServe()
 	<-started
 	t.Cleanup(func() { s.Shutdown() })

@@ -77,6 +77,9 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer srv.Close()
 	logger.Info("lab ready", "domains", *domains, "seed", *seed, "resolver", srv.Addr(), "generate", genTime.Round(time.Millisecond).String(), "load", (time.Since(genStart) - genTime).Round(time.Millisecond).String())
 
+	// lab scans without DNSSEC validation (f.dnssec is false: lab has no
+	// --dnssec flag) until its world is signed; validating an unsigned world
+	// from the IANA root anchors would only record every RRset as bogus.
 	cfg := f.config([]string{srv.Addr()}, append([]string{"danescan", "lab"}, args...), logger)
 	cfg.Extra = map[string]any{"lab_domains": *domains, "lab_seed": *seed}
 	inputs := []scanner.Input{{Path: list}}
@@ -127,7 +130,7 @@ func cmdLabServe(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	defer srv.Close()
 	list, _ := filepath.Abs(files.DomainList)
 	zones, _ := filepath.Abs(files.ZoneDir)
-	fmt.Fprintf(stdout, "resolver     %s\ndomain list  %s\nzone files   %s\ntrust anchor (none yet: DNSSEC signing is not implemented)\n\nscan it with:\n  danescan scan --resolver %s --timeout 500ms --retries 1 %s --out lab-scan\n\nCtrl-C stops the lab.\n",
+	fmt.Fprintf(stdout, "resolver     %s\ndomain list  %s\nzone files   %s\ntrust anchor (none yet: the world is not signed, so scan it with --dnssec=false)\n\nscan it with:\n  danescan scan --resolver %s --timeout 500ms --retries 1 --dnssec=false %s --out lab-scan\n\nCtrl-C stops the lab.\n",
 		srv.Addr(), list, zones, srv.Addr(), list)
 	<-ctx.Done()
 	fmt.Fprintf(stdout, "lab stopped after %d queries\n", srv.Queries())

@@ -14,11 +14,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/miekg/dns"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
 	"github.com/danescan/danescan/datasets"
 	"github.com/danescan/danescan/scanner"
+	"github.com/danescan/danescan/scanner/dnssec"
 	"github.com/danescan/danescan/scanner/lookup"
 )
 
@@ -43,6 +45,11 @@ type scanFlags struct {
 	quiet      bool
 	cpuprofile string
 	replace    bool
+	// dnssec and anchors are set by scan's --dnssec and --trust-anchor;
+	// lab leaves them off (see cmdLab).
+	dnssec        bool
+	anchors       []dns.RR
+	anchorsSource string
 }
 
 func (f *scanFlags) register(fs *flag.FlagSet, defaultOut string, defaultTimeout time.Duration, defaultRetries int) {
@@ -72,7 +79,21 @@ func (f *scanFlags) config(resolvers []string, command []string, logger *slog.Lo
 		ToolVersion: version,
 		Command:     command,
 		Logger:      logger,
+
+		DNSSEC:            f.dnssec,
+		TrustAnchors:      f.anchors,
+		TrustAnchorSource: f.anchorsSource,
 	}
+}
+
+// readAnchors reads the trust anchors (DS or DNSKEY records) of a file.
+func readAnchors(path string) ([]dns.RR, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	return dnssec.ParseAnchors(fh)
 }
 
 // parseInterleaved parses flags that may stand before, between or after the
@@ -105,6 +126,8 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&resolvers, "resolver", "recursive resolver host:port (repeatable; default: the nameservers of /etc/resolv.conf)")
 	format := fs.String("format", "", "input format: plain, csv (rank,domain), zone (delegations of a zone file); default: detected")
 	origin := fs.String("origin", "", "zone origin for --format zone when the file has no $ORIGIN")
+	fs.BoolVar(&f.dnssec, "dnssec", true, "validate DNSSEC in-process (queries carry CD) and apply the RFC 7672 rules that depend on it; --dnssec=false records every RRset as not_validated")
+	anchorFile := fs.String("trust-anchor", "", "file of DS or DNSKEY records to validate from instead of the built-in IANA root anchors (e.g. a private root)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: danescan scan [flags] INPUT... --out DIR\n\nINPUT is a file (plain, CSV top list or zone file; .gz is read transparently) or - for stdin.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -128,6 +151,18 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "danescan scan: %v\n", err)
 		return exitUsage
+	}
+	if *anchorFile != "" {
+		if !f.dnssec {
+			fmt.Fprintln(stderr, "danescan scan: --trust-anchor needs --dnssec")
+			return exitUsage
+		}
+		f.anchors, err = readAnchors(*anchorFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "danescan scan: --trust-anchor: %v\n", err)
+			return exitUsage
+		}
+		f.anchorsSource = *anchorFile
 	}
 	servers, err := resolverList(resolvers)
 	if err != nil {
@@ -354,6 +389,20 @@ func printSummary(w io.Writer, m *datasets.Manifest, out string, elapsed time.Du
 	fmt.Fprintf(w, "  TLSA at some MX hosts   %d%s\n", c["tlsa_some_mx"], pct(c["tlsa_some_mx"]))
 	fmt.Fprintf(w, "  MTA-STS / TLS-RPT       %d / %d\n", c["mta_sts"], c["tlsrpt"])
 	fmt.Fprintf(w, "  MX hosts probed         %d (%d with TLSA)\n", c["rows_mx_hosts"], c["mx_hosts_with_tlsa"])
+	if on, _ := m.Config["dnssec_enabled"].(bool); on {
+		hostPct := func(n int64) string {
+			if c["rows_mx_hosts"] == 0 {
+				return ""
+			}
+			return fmt.Sprintf(" (%.1f%%)", 100*float64(n)/float64(c["rows_mx_hosts"]))
+		}
+		fmt.Fprintf(w, "  DNSSEC                  validated from %v\n", m.Config["trust_anchors"])
+		fmt.Fprintf(w, "  MX secure               %d%s\n", c["mx_secure"], pct(c["mx_secure"]))
+		fmt.Fprintf(w, "  hosts, secure addresses %d%s\n", c["hosts_addresses_secure"], hostPct(c["hosts_addresses_secure"]))
+		fmt.Fprintf(w, "  hosts, TLSA dane        %d%s\n", c["hosts_tlsa_dane"], hostPct(c["hosts_tlsa_dane"]))
+		fmt.Fprintf(w, "  hosts, TLSA unusable    %d%s\n", c["hosts_tlsa_unusable"], hostPct(c["hosts_tlsa_unusable"]))
+		fmt.Fprintf(w, "  hosts, TLSA skipped     %d%s\n", c["hosts_tlsa_skipped"], hostPct(c["hosts_tlsa_skipped"]))
+	}
 	var fails []string
 	for k, v := range c {
 		if cls, ok := strings.CutPrefix(k, "failure_"); ok {
