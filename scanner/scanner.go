@@ -33,6 +33,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/danescan/danescan/datasets"
+	"github.com/danescan/danescan/scanner/dnssec"
 	"github.com/danescan/danescan/scanner/lookup"
 )
 
@@ -114,6 +115,8 @@ type Stats struct {
 	Queries atomic.Int64
 	// Hosts counts MX hosts probed.
 	Hosts atomic.Int64
+	// DNSSEC counts the validator's signature checks and cache use.
+	DNSSEC dnssec.Counters
 }
 
 // ErrInterrupted is returned by Run when ctx ended before the inputs were
@@ -376,6 +379,11 @@ read:
 	man.Counts["invalid"] = invalid
 	man.Counts["input_errors"] = inputErrors
 	man.Counts["dns_queries"] = client.Sent()
+	if cfg.DNSSEC {
+		man.Counts["dnssec_verifications"] = stats.DNSSEC.Verifications.Load()
+		man.Counts["dnssec_cache_hits"] = stats.DNSSEC.CacheHits.Load()
+		man.Counts["dnssec_cache_misses"] = stats.DNSSEC.CacheMisses.Load()
+	}
 	for k, v := range counts {
 		man.Counts[k] = v
 	}

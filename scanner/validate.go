@@ -21,8 +21,9 @@ const AnchorsIANARoot = "iana-root"
 // and counts the queries in stats.
 func newValidator(cfg *Config, client *lookup.Client, stats *Stats) *dnssec.Validator {
 	return &dnssec.Validator{
-		Anchors: cfg.TrustAnchors,
-		Now:     cfg.Now,
+		Anchors:  cfg.TrustAnchors,
+		Now:      cfg.Now,
+		Counters: &stats.DNSSEC,
 		Fetch: func(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
 			a, err := client.Lookup(ctx, name, qtype)
 			stats.Queries.Add(int64(a.Attempts))

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -49,10 +50,31 @@ type Validator struct {
 	// MaxZones bounds the cache of per-name states; zero means
 	// DefaultMaxZones. When full, an arbitrary entry is dropped.
 	MaxZones int
+	// Counters, when set, counts the validator's work.
+	Counters *Counters
 
 	mu    sync.Mutex
 	names map[string]nameState // guarded by mu
 	group singleflight.Group
+}
+
+// Counters counts a Validator's work; the fields may be read while it
+// runs.
+type Counters struct {
+	// Verifications counts RRset signature checks (an RRset with its
+	// RRSIGs against a key set, the DNSKEY set against its DS included).
+	Verifications atomic.Int64
+	// CacheHits counts chain-of-trust states found in the cache.
+	CacheHits atomic.Int64
+	// CacheMisses counts chain-of-trust states that had to be fetched and
+	// validated (DS and DNSKEY lookups).
+	CacheMisses atomic.Int64
+}
+
+func (v *Validator) countVerify() {
+	if v.Counters != nil {
+		v.Counters.Verifications.Add(1)
+	}
 }
 
 // nameState is what the chain of trust says about one name: the closest
@@ -229,6 +251,7 @@ func (v *Validator) positiveBy(ctx context.Context, signer, owner string, rrs []
 	if zr.Status != Secure {
 		return zr
 	}
+	v.countVerify()
 	r, sig := verifyRRset(rrs, sigs, keys, v.now())
 	labels := dns.CountLabel(owner)
 	if strings.HasPrefix(owner, "*.") {
@@ -392,11 +415,17 @@ func (v *Validator) unsigned(ctx context.Context, name string, reason Reason) Re
 // share one walk; indeterminate outcomes are not cached.
 func (v *Validator) state(ctx context.Context, name string) nameState {
 	if st, ok := v.cached(name); ok {
+		if v.Counters != nil {
+			v.Counters.CacheHits.Add(1)
+		}
 		return st
 	}
 	x, _, _ := v.group.Do(name, func() (any, error) {
 		if st, ok := v.cached(name); ok {
 			return st, nil
+		}
+		if v.Counters != nil {
+			v.Counters.CacheMisses.Add(1)
 		}
 		st := v.resolve(ctx, name)
 		if st.res.Status != Indeterminate {
@@ -488,6 +517,7 @@ func (v *Validator) anchorZone(ctx context.Context, zone string, ds []*dns.DS, a
 	var keys []*dns.DNSKEY
 	var r Result
 	if len(ds) > 0 {
+		v.countVerify()
 		keys, r = VerifyDNSKEYs(dnskeys, sigs, ds, v.now())
 	}
 	if len(anchorKeys) > 0 && (len(ds) == 0 || r.Status != Secure) {
@@ -501,6 +531,7 @@ func (v *Validator) anchorZone(ctx context.Context, zone string, ds []*dns.DS, a
 		case len(dnskeys) == 0:
 			keys, r = nil, Result{Status: Bogus, Reason: ReasonNoDNSKEY, Detail: "no DNSKEY at " + zone}
 		default:
+			v.countVerify()
 			keys, r = verifyKeySet(dnskeys, sigs, supported, v.now())
 		}
 	}
@@ -536,6 +567,7 @@ func (v *Validator) cut(ctx context.Context, p nameState, name string) nameState
 		if fr != nil {
 			return nameState{zone: name, res: *fr}
 		}
+		v.countVerify()
 		keys, kr := VerifyDNSKEYs(dnskeys, ksigs, ds, now)
 		kr.Zone = name
 		return nameState{zone: name, keys: keys, res: kr}

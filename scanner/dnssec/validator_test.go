@@ -257,6 +257,8 @@ func mustFetch(t *testing.T, w *world, name string, qtype uint16) *dns.Msg {
 func TestZoneKeysCaches(t *testing.T) {
 	w := newWorld(t)
 	v := w.validator()
+	var counters Counters
+	v.Counters = &counters
 	keys, r := v.ZoneKeys(t.Context(), "good.test.")
 	if r.Status != Secure || len(keys) != 2 {
 		t.Fatalf("ZoneKeys(good.test.) = %d keys, %+v; want 2 keys, secure", len(keys), r)
@@ -278,6 +280,15 @@ func TestZoneKeysCaches(t *testing.T) {
 		if n := w.count(q); n != 1 {
 			t.Errorf("after second call: %s %s fetched %d times, want 1", q.name, dns.TypeToString[q.qtype], n)
 		}
+	}
+	misses, hits := counters.CacheMisses.Load(), counters.CacheHits.Load()
+	if misses == 0 || hits == 0 || counters.Verifications.Load() == 0 {
+		t.Errorf("counters: %d misses, %d hits, %d verifications; want all counted", misses, hits, counters.Verifications.Load())
+	}
+	before := misses
+	v.ZoneKeys(t.Context(), "good.test.")
+	if counters.CacheMisses.Load() != before {
+		t.Errorf("a cached zone counted as a miss")
 	}
 }
 
