@@ -22,7 +22,20 @@
 //
 // Every simulated address is a documentation address (RFC 5737
 // 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 and RFC 3849
-// 2001:db8::/32); the server itself listens on 127.0.0.1 only. Nothing is
-// DNSSEC-signed yet; the zone structure is kept so that signing can be
-// added per zone.
+// 2001:db8::/32); the server itself listens on 127.0.0.1 only.
+//
+// With Config.DNSSEC the world is signed (RFC 4033, RFC 4034, RFC 4035):
+// every zone has keys derived from the seed (Ed25519, RFC 8080; ECDSA
+// P-256 and P-384, RFC 6605), published as DNSKEY records in its zone text
+// with a DS record in the parent, and the root's DS is the trust anchor
+// (World.TrustAnchor). The server signs each RRset the first time it
+// serves it with DO set and keeps the RRSIG; negative answers carry the
+// SOA, NSEC (RFC 4035 section 3.1.3) or NSEC3 (RFC 5155 section 7.2, .com
+// with opt-out) records and their RRSIGs, and DS queries are answered from
+// the parent side of the zone cut (RFC 4035 section 3.1.4.1). The zone
+// texts carry DNSKEY, DS and NSEC3PARAM records but no RRSIG, NSEC or
+// NSEC3 records: those exist only in answers. Most domain zones are
+// secure; some are unsigned (no DS), and one each is broken so that a
+// validator finds every failure of scanner/dnssec that a zone can show;
+// Domain.DNSSEC and Domain.DNSSECReason say what it should find.
 package lab

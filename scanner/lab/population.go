@@ -130,17 +130,18 @@ type entry struct {
 	seed    uint64 // source of the random bytes rendered into the zone
 	cat     category
 	tld     uint8
-	prov    int8  // provider index, -1 for none
-	hosts   uint8 // self-hosted naming: hostMX, hostMail, hostTwo
-	tlsa    int8  // TLSA variant of self-hosted hosts, -1 for none
-	tlsaN   uint8 // number of TLSA records (rollover)
-	partial bool  // TLSA on the first of two hosts only
-	v6      bool  // self-hosted hosts have AAAA records
-	sts     uint8 // MTA-STS record: txtNone, txtValid, txtDup, txtTypo
-	rpt     uint8 // TLS-RPT record: txtNone, txtValid, txtDup, txtTypo
-	v4      int32 // index into the IPv4 pool of the first host
-	v6i     int32 // index of the entry for its IPv6 addresses
-	cnHost  int8  // catMXCNAME: provider host index, -1 for an in-zone target
+	prov    int8    // provider index, -1 for none
+	hosts   uint8   // self-hosted naming: hostMX, hostMail, hostTwo
+	tlsa    int8    // TLSA variant of self-hosted hosts, -1 for none
+	tlsaN   uint8   // number of TLSA records (rollover)
+	partial bool    // TLSA on the first of two hosts only
+	v6      bool    // self-hosted hosts have AAAA records
+	sts     uint8   // MTA-STS record: txtNone, txtValid, txtDup, txtTypo
+	rpt     uint8   // TLS-RPT record: txtNone, txtValid, txtDup, txtTypo
+	v4      int32   // index into the IPv4 pool of the first host
+	v6i     int32   // index of the entry for its IPv6 addresses
+	cnHost  int8    // catMXCNAME: provider host index, -1 for an in-zone target
+	sec     secMode // how the zone is signed in a DNSSEC world
 }
 
 // Self-hosted host naming.
@@ -378,6 +379,9 @@ func (g *generator) run() error {
 		d.Name = name
 		w.lines[i], w.truth[i] = name, d
 	}
+	if g.cfg.DNSSEC {
+		g.secModes()
+	}
 	for _, i := range lateDup {
 		if len(targets) == 0 {
 			w.lines[i] = g.invalidName(invalidSeen)
@@ -391,6 +395,9 @@ func (g *generator) run() error {
 		w.truth[i].MXHosts = slices.Clone(w.truth[j].MXHosts)
 	}
 	g.zonesIndex()
+	if g.cfg.DNSSEC {
+		g.secKeys()
+	}
 	return nil
 }
 

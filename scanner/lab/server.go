@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/miekg/dns"
 	"golang.org/x/net/ipv4"
@@ -26,13 +27,19 @@ type ServerOptions struct {
 	// Addr is the UDP and TCP listen address; "127.0.0.1:0" (a free port)
 	// when empty. It must be a loopback address.
 	Addr string
+	// Now returns the time around which the RRSIGs of a DNSSEC world are
+	// valid (from an hour before to 30 days after the Start call); nil
+	// means time.Now.
+	Now func() time.Time
 }
 
 // Server is an in-process DNS server on loopback that answers queries for
 // a World as a recursive resolver would (RA=1, AD=0): it follows CNAMEs
 // across zones, returns NODATA and NXDOMAIN with the zone's SOA, and
-// applies the world's per-domain faults. It serves UDP and TCP on the same
-// port. The caller closes it with Close.
+// applies the world's per-domain faults. In a DNSSEC world it adds
+// RRSIGs and NSEC/NSEC3 denials to answers to queries with DO set, and
+// answers DS from the parent side of zone cuts; it never sets AD. It
+// serves UDP and TCP on the same port. The caller closes it with Close.
 type Server struct {
 	names    map[string]*node // owner name (lowercase FQDN) → node, including empty non-terminals
 	udp      *net.UDPConn
@@ -41,13 +48,16 @@ type Server struct {
 	addr     string
 	queries  atomic.Int64
 	bufs     sync.Pool // *[]byte pack buffers
+	signAt   time.Time // the time the RRSIG validity windows are built around
 }
 
 // zone is one loaded zone.
 type zone struct {
 	origin string
-	soa    []dns.RR // the SOA, for the authority section of negative answers
-	fault  fault    // a fault applying to every name of the zone
+	soa    []dns.RR    // the SOA, for the authority section of negative answers
+	fault  fault       // a fault applying to every name of the zone
+	apex   *node       // the node of the origin
+	dz     *zoneDNSSEC // nil when the world is unsigned
 }
 
 // rrset is the records of one type at one name, prebuilt at load time.
@@ -65,9 +75,17 @@ type node struct {
 }
 
 func (n *node) get(t uint16) []dns.RR {
+	if set := n.set(t); set != nil {
+		return set.rrs
+	}
+	return nil
+}
+
+// set returns the RRset of type t, or nil.
+func (n *node) set(t uint16) *rrset {
 	for i := range n.sets {
 		if n.sets[i].typ == t {
-			return n.sets[i].rrs
+			return &n.sets[i]
 		}
 	}
 	return nil
@@ -93,11 +111,15 @@ func Start(w *World, opts ServerOptions) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lab: start: %w", err)
 	}
+	signAt := time.Now()
+	if opts.Now != nil {
+		signAt = opts.Now()
+	}
 	pc, l, err := listenPair(addr)
 	if err != nil {
 		return nil, fmt.Errorf("lab: start: %w", err)
 	}
-	s := &Server{names: names, addr: pc.LocalAddr().String()}
+	s := &Server{names: names, addr: pc.LocalAddr().String(), signAt: signAt}
 	s.bufs.New = func() any {
 		b := make([]byte, 4096)
 		return &b
@@ -186,16 +208,27 @@ type parsedZone struct {
 // the deepest zone owning a name.
 func load(w *World) (map[string]*node, error) {
 	parsed := make([]parsedZone, len(w.origins))
+	// The root and TLD zones, the biggest, go first so that no worker
+	// ends long after the others.
+	order := make([]int, 0, len(w.origins))
+	for pass := range 2 {
+		for i, o := range w.origins {
+			if k := w.zones[o].kind; (k == zoneRoot || k == zoneTLD) == (pass == 0) {
+				order = append(order, i)
+			}
+		}
+	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range max(1, runtime.GOMAXPROCS(0)) {
 		wg.Go(func() {
 			var buf bytes.Buffer
 			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(w.origins) {
+				k := int(next.Add(1) - 1)
+				if k >= len(order) {
 					return
 				}
+				i := order[k]
 				o := w.origins[i]
 				buf.Reset()
 				w.renderZone(&buf, w.zones[o])
@@ -240,7 +273,9 @@ func load(w *World) (map[string]*node, error) {
 // parseZone parses the master file text of the zone at origin into its
 // nodes, with owner names and CNAME targets in lowercase, empty
 // non-terminals added, and delegations to zones of w left out (the child
-// zone answers for them); a delegation to no zone is a lame node.
+// zone answers for them; in a DNSSEC world the zone keeps their DS RRsets
+// for DS queries and its NSEC/NSEC3 chain); a delegation to no zone is a
+// lame node.
 func parseZone(w *World, origin string, text []byte) parsedZone {
 	z := &zone{origin: origin}
 	var p parsedZone
@@ -263,6 +298,12 @@ func parseZone(w *World, origin string, text []byte) parsedZone {
 		}
 		return n
 	}
+	if w.sec != nil {
+		z.dz = &zoneDNSSEC{sec: w.sec[origin]}
+		if z.dz.sec.mode == secUnsigned {
+			z.dz.sec = nil
+		}
+	}
 	zp := dns.NewZoneParser(bytes.NewReader(text), origin, ZoneFileName(origin))
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
 		h := rr.Header()
@@ -280,7 +321,25 @@ func parseZone(w *World, origin string, text []byte) parsedZone {
 			if h.Name != origin {
 				if _, child := w.zones[h.Name]; !child {
 					get(h.Name).lame = true
+				} else if z.dz != nil && z.dz.cuts[h.Name] == nil {
+					if z.dz.cuts == nil {
+						z.dz.cuts = make(map[string]*rrset)
+					}
+					z.dz.cuts[h.Name] = &rrset{typ: dns.TypeDS}
 				}
+				continue
+			}
+		case *dns.DS:
+			if z.dz != nil && h.Name != origin {
+				c := z.dz.cuts[h.Name]
+				if c == nil {
+					if z.dz.cuts == nil {
+						z.dz.cuts = make(map[string]*rrset)
+					}
+					c = &rrset{typ: dns.TypeDS}
+					z.dz.cuts[h.Name] = c
+				}
+				c.rrs = append(c.rrs, rr)
 				continue
 			}
 		}
@@ -299,6 +358,10 @@ func parseZone(w *World, origin string, text []byte) parsedZone {
 	}
 	if z.soa == nil {
 		return parsedZone{err: fmt.Errorf("zone %s: no SOA record", origin)}
+	}
+	z.apex = local[origin]
+	if z.dz != nil && z.dz.sec != nil {
+		z.dz.chain = newChain(z, p.names, p.nodes)
 	}
 	return p
 }
@@ -450,7 +513,7 @@ func (s *Server) reply(req *dns.Msg) (*dns.Msg, int) {
 			name = strings.ToLower(name)
 		}
 		var f fault
-		m.Rcode, f = s.resolve(m, name, q.Qtype)
+		m.Rcode, f = s.resolve(m, name, q.Qtype, opt != nil && opt.Do())
 		switch f {
 		case faultTimeout:
 			return nil, 0
@@ -481,8 +544,11 @@ func pack(m *dns.Msg, size int, udp bool, buf []byte) []byte {
 }
 
 // resolve fills the answer and authority sections for (name, qtype) and
-// returns the rcode and the fault of the queried domain, if any.
-func (s *Server) resolve(m *dns.Msg, name string, qtype uint16) (int, fault) {
+// returns the rcode and the fault of the queried domain, if any. With do
+// set, a DNSSEC world adds the RRSIGs of the RRsets and the NSEC or NSEC3
+// records of denials; DS queries at a zone cut are answered from the
+// parent side (RFC 4035 section 3.1.4.1).
+func (s *Server) resolve(m *dns.Msg, name string, qtype uint16, do bool) (int, fault) {
 	var seen [maxCNAMEHops + 1]string
 	var mismatch fault
 	for hop := 0; ; hop++ {
@@ -507,12 +573,24 @@ func (s *Server) resolve(m *dns.Msg, name string, qtype uint16) (int, fault) {
 		}
 		if !exact {
 			m.Ns = n.zone.soa
+			if do {
+				s.deny(m, n.zone, name, true)
+			}
 			return dns.RcodeNameError, mismatch
 		}
+		if qtype == dns.TypeDS && n.zone.dz != nil && n.zone.origin == name && name != "." {
+			if p := s.names[parent(name)]; p != nil && p.zone.dz != nil {
+				s.answerDS(m, p.zone, name, do)
+				return dns.RcodeSuccess, mismatch
+			}
+		}
 		if qtype != dns.TypeCNAME {
-			if cn := n.get(dns.TypeCNAME); cn != nil {
-				m.Answer = append(m.Answer, cn...)
-				name = cn[0].(*dns.CNAME).Target
+			if cn := n.set(dns.TypeCNAME); cn != nil {
+				m.Answer = append(m.Answer, cn.rrs...)
+				if do {
+					m.Answer = append(m.Answer, s.sigs(n.zone, cn)...)
+				}
+				name = cn.rrs[0].(*dns.CNAME).Target
 				if hop+1 >= maxCNAMEHops {
 					return dns.RcodeServerFailure, mismatch
 				}
@@ -526,14 +604,23 @@ func (s *Server) resolve(m *dns.Msg, name string, qtype uint16) (int, fault) {
 		}
 		before := len(m.Answer)
 		if qtype == dns.TypeANY {
-			for _, set := range n.sets {
-				m.Answer = append(m.Answer, set.rrs...)
+			for i := range n.sets {
+				m.Answer = append(m.Answer, n.sets[i].rrs...)
+				if do {
+					m.Answer = append(m.Answer, s.sigs(n.zone, &n.sets[i])...)
+				}
 			}
-		} else {
-			m.Answer = append(m.Answer, n.get(qtype)...)
+		} else if set := n.set(qtype); set != nil {
+			m.Answer = append(m.Answer, set.rrs...)
+			if do {
+				m.Answer = append(m.Answer, s.sigs(n.zone, set)...)
+			}
 		}
 		if len(m.Answer) == before {
 			m.Ns = n.zone.soa // NODATA (RFC 2308 section 2.2)
+			if do {
+				s.deny(m, n.zone, name, false)
+			}
 		}
 		return dns.RcodeSuccess, mismatch
 	}

@@ -3,6 +3,7 @@ package lab
 import (
 	"errors"
 	"net"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -14,7 +15,14 @@ import (
 // startLab generates a world and serves it until the test ends.
 func startLab(t testing.TB, n int, seed uint64) (*World, *Server) {
 	t.Helper()
-	w := generate(t, Config{Domains: n, Seed: seed})
+	return startLabConfig(t, Config{Domains: n, Seed: seed})
+}
+
+// startLabConfig generates the world of cfg and serves it until the test
+// ends.
+func startLabConfig(t testing.TB, cfg Config) (*World, *Server) {
+	t.Helper()
+	w := generate(t, cfg)
 	s, err := Start(w, ServerOptions{})
 	if err != nil {
 		t.Fatalf("Start: %v", err)
@@ -352,7 +360,16 @@ func TestStartRejectsNonLoopback(t *testing.T) {
 // TestServerTruth resolves every domain of a world as the scanner would
 // and compares what it finds with Domains().
 func TestServerTruth(t *testing.T) {
-	w, s := startLab(t, 3000, 11)
+	for _, signed := range []bool{false, true} {
+		t.Run(map[bool]string{false: "unsigned", true: "signed"}[signed], func(t *testing.T) {
+			serverTruth(t, Config{Domains: 3000, Seed: 11, DNSSEC: signed})
+		})
+	}
+}
+
+// serverTruth is TestServerTruth for the world of cfg.
+func serverTruth(t *testing.T, cfg Config) {
+	w, s := startLabConfig(t, cfg)
 	checked := map[string]int{}
 	for i, d := range w.Domains() {
 		if d.Kind == KindInvalid || d.Kind == KindTimeout {
@@ -438,7 +455,13 @@ func equalDomain(a, b Domain) bool {
 // BenchmarkServeMX measures the server answering MX queries for provider
 // and self-hosted domains over loopback UDP from several sockets.
 func BenchmarkServeMX(b *testing.B) {
-	w, s := startLab(b, 20000, 1)
+	benchServeMX(b, false)
+}
+
+// benchServeMX runs BenchmarkServeMX in an unsigned or a signed world; the
+// queries have DO set.
+func benchServeMX(b *testing.B, signed bool) {
+	w, s := startLabConfig(b, Config{Domains: 20000, Seed: 1, DNSSEC: signed})
 	var queries [][]byte
 	for _, d := range w.Domains() {
 		if d.Kind != KindMX || !isASCII(d.Name) || len(queries) == 4096 {
@@ -490,6 +513,14 @@ func BenchmarkServeMX(b *testing.B) {
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "queries/s")
 }
 
+// reportHeap reports the live heap after a collection, in MiB.
+func reportHeap(b *testing.B) {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MiB")
+}
+
 // BenchmarkStart200k measures generating a 200,000-domain world and
 // loading it into a server (rendering and parsing every zone).
 func BenchmarkStart200k(b *testing.B) {
@@ -503,6 +534,7 @@ func BenchmarkStart200k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		reportHeap(b)
 		if err := s.Close(); err != nil {
 			b.Fatal(err)
 		}

@@ -30,6 +30,12 @@ const (
 type Config struct {
 	Domains int    // number of domains (input lines) in the population, at least 1
 	Seed    uint64 // the same Config always yields the same world, byte for byte
+	// DNSSEC signs the world: keys derived from Seed, DNSKEY and DS records
+	// in the zone texts, RRSIGs and NSEC/NSEC3 denials served to queries
+	// with DO set, and a trust anchor (World.TrustAnchor). Off, the world is
+	// unsigned and its zone texts are those of earlier versions, byte for
+	// byte. The domains and input lines are the same either way.
+	DNSSEC bool
 }
 
 // Domain is the truth about one input line of a generated world: what a
@@ -43,12 +49,26 @@ type Domain struct {
 	MTASTS   bool     // exactly one valid "v=STSv1" TXT record at _mta-sts.<domain> (RFC 8461 section 3.1)
 	TLSRPT   bool     // exactly one valid "v=TLSRPTv1" TXT record at _smtp._tls.<domain> (RFC 8460 section 3)
 	Provider string   // the shared provider's domain, or "" when self-hosted
+	// DNSSEC and DNSSECReason are what a validator from World.TrustAnchor
+	// finds for the response to the domain's MX query with DO and CD set
+	// (dnssec.Status and dnssec.Reason values: "secure", "insecure",
+	// "bogus", "indeterminate"; a reason or ""): "indeterminate" and
+	// "lookup_failed" for servfail, refused and timeout domains and CNAME
+	// loops; for an alias, the status of its target; for a mismatch
+	// domain, that of the answer's records as they are. Both are "" when
+	// the world is unsigned and for invalid lines.
+	DNSSEC       string
+	DNSSECReason string
 }
 
 // Files names what World.WriteFiles wrote.
 type Files struct {
 	DomainList string // the input list, one domain per line
 	ZoneDir    string // one <origin>.zone file per zone; the root zone is root.zone
+	// TrustAnchor is the trust anchor file (the root's DS record in zone
+	// file syntax, dnssec.ParseAnchors reads it); "" when the world is
+	// unsigned.
+	TrustAnchor string
 }
 
 // fault is a server behaviour that overrides the zone data for every name
@@ -90,8 +110,9 @@ type World struct {
 	providers []provider
 	entries   []entry // second-level names: zones, lame delegations and aliases
 	origins   []string
-	zones     map[string]zoneRef // origin (FQDN) → zone
-	faults    map[string]fault   // domain (FQDN) → behaviour
+	zones     map[string]zoneRef  // origin (FQDN) → zone
+	faults    map[string]fault    // domain (FQDN) → behaviour
+	sec       map[string]*zoneSec // origin (FQDN) → signing state; nil when unsigned
 }
 
 // Domains returns the truth for each input line, parallel to InputLines:
@@ -121,9 +142,9 @@ func (w *World) ZoneText(origin string) (string, bool) {
 	return b.String(), true
 }
 
-// WriteFiles writes the input list to dir/domains.txt and every zone to
-// dir/zones/<origin>.zone (root.zone for the root), creating the
-// directories. On error it returns the first failure; files already written
+// WriteFiles writes the input list to dir/domains.txt, every zone to
+// dir/zones/<origin>.zone (root.zone for the root) and, in a DNSSEC world,
+// the trust anchor to dir/trust-anchor.txt, creating the directories. On error it returns the first failure; files already written
 // stay in place.
 func (w *World) WriteFiles(dir string) (Files, error) {
 	f := Files{
@@ -145,6 +166,12 @@ func (w *World) WriteFiles(dir string) (Files, error) {
 		b.Reset()
 		w.renderZone(&b, w.zones[o])
 		if err := os.WriteFile(filepath.Join(f.ZoneDir, ZoneFileName(o)), b.Bytes(), 0o644); err != nil {
+			return f, fmt.Errorf("lab: write files: %w", err)
+		}
+	}
+	if w.sec != nil {
+		f.TrustAnchor = filepath.Join(dir, "trust-anchor.txt")
+		if err := os.WriteFile(f.TrustAnchor, []byte(w.TrustAnchor()), 0o644); err != nil {
 			return f, fmt.Errorf("lab: write files: %w", err)
 		}
 	}

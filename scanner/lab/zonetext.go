@@ -76,13 +76,16 @@ func (w *World) renderZone(b *bytes.Buffer, ref zoneRef) {
 	switch ref.kind {
 	case zoneRoot:
 		z.head(".")
+		w.apexSec(z, ".")
 		for _, t := range w.tlds {
 			z.delegation(t.name + ".")
+			w.dsLines(z, t.name+".")
 		}
 	case zoneTLD:
 		w.renderTLD(z, int(ref.index))
 	case zoneInfra:
 		z.head(infraZone)
+		w.apexSec(z, infraZone)
 		z.rr("ns1."+infraZone, ttlDefault, "A", "192.0.2.1")
 		z.rr("ns1."+infraZone, ttlDefault, "AAAA", "2001:db8::1")
 		z.rr("ns2."+infraZone, ttlDefault, "A", "198.51.100.1")
@@ -97,12 +100,15 @@ func (w *World) renderZone(b *bytes.Buffer, ref zoneRef) {
 func (w *World) renderTLD(z zw, i int) {
 	t := &w.tlds[i]
 	z.head(t.name + ".")
+	w.apexSec(z, t.name+".")
 	if t.name+"." == infraZone[len("lab-dns."):] {
 		z.delegation(infraZone)
+		w.dsLines(z, infraZone)
 	}
 	for _, p := range w.providers {
 		if p.tld == i {
 			z.delegation(p.domain + ".")
+			w.dsLines(z, p.domain+".")
 		}
 	}
 	for _, ci := range t.children {
@@ -114,6 +120,9 @@ func (w *World) renderTLD(z zw, i int) {
 			}
 		case hasZone(e.cat) || isLame(e.cat):
 			z.delegation(e.name + ".")
+			if hasZone(e.cat) {
+				w.dsLines(z, e.name+".")
+			}
 		}
 	}
 }
@@ -123,6 +132,7 @@ func (w *World) renderProvider(z zw, i int) {
 	r := rand.New(rand.NewPCG(p.seed, 1))
 	origin := p.domain + "."
 	z.head(origin)
+	w.apexSec(z, origin)
 	z.rr(origin, ttlDefault, "MX", "10 "+p.hosts[0].name+".")
 	for _, h := range p.hosts {
 		for _, a := range h.v4 {
@@ -197,6 +207,7 @@ func (w *World) renderDomain(z zw, idx int) {
 	r := rand.New(rand.NewPCG(e.seed, 1))
 	origin := e.name + "."
 	z.head(origin)
+	w.apexSec(z, origin)
 
 	hostAddrs := func(host string, h int) {
 		z.rr(host+".", ttlDefault, "A", poolV4(e.v4+int32(h)))
