@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/danescan/danescan/scanner"
+	"github.com/danescan/danescan/scanner/dnssec"
 	"github.com/danescan/danescan/scanner/lab"
 )
 
@@ -25,6 +26,7 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	f.register(fs, "lab-out", 500*time.Millisecond, 1)
 	domains := fs.Int("domains", 2000, "number of domains in the simulated internet")
 	seed := fs.Uint64("seed", 1, "seed of the generated population (same seed, same world)")
+	fs.BoolVar(&f.dnssec, "dnssec", true, "sign the world and validate it from its own trust anchor; --dnssec=false scans an unsigned world without validation")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: danescan lab [flags]\n\nGenerates a simulated internet (a DNS tree answered by a resolver on 127.0.0.1),\nscans all of its domains with the same code as 'danescan scan', and writes the dataset.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -51,10 +53,17 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		debug.SetGCPercent(400)
 	}
 	genStart := time.Now()
-	world, err := lab.Generate(lab.Config{Domains: *domains, Seed: *seed})
+	world, err := lab.Generate(lab.Config{Domains: *domains, Seed: *seed, DNSSEC: f.dnssec})
 	if err != nil {
 		fmt.Fprintf(stderr, "danescan lab: %v\n", err)
 		return exitUsage
+	}
+	if f.dnssec {
+		if f.anchors, err = dnssec.ParseAnchors(strings.NewReader(world.TrustAnchor())); err != nil {
+			fmt.Fprintf(stderr, "danescan lab: the world's trust anchor: %v\n", err)
+			return exitFailed
+		}
+		f.anchorsSource = "lab"
 	}
 	dir, err := os.MkdirTemp("", "danescan-lab-")
 	if err != nil {
@@ -77,11 +86,10 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer srv.Close()
 	logger.Info("lab ready", "domains", *domains, "seed", *seed, "resolver", srv.Addr(), "generate", genTime.Round(time.Millisecond).String(), "load", (time.Since(genStart) - genTime).Round(time.Millisecond).String())
 
-	// lab scans without DNSSEC validation (f.dnssec is false: lab has no
-	// --dnssec flag) until its world is signed; validating an unsigned world
-	// from the IANA root anchors would only record every RRset as bogus.
+	// With --dnssec the world is signed and validated from its own root's
+	// DS, never from the IANA anchors (the lab's root is not the real one).
 	cfg := f.config([]string{srv.Addr()}, append([]string{"danescan", "lab"}, args...), logger)
-	cfg.Extra = map[string]any{"lab_domains": *domains, "lab_seed": *seed}
+	cfg.Extra = map[string]any{"lab_domains": *domains, "lab_seed": *seed, "lab_dnssec": f.dnssec}
 	inputs := []scanner.Input{{Path: list}}
 	return runScan(ctx, cfg, inputs, &f, stdout, stderr, logger)
 }
@@ -93,6 +101,7 @@ func cmdLabServe(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	seed := fs.Uint64("seed", 1, "seed of the generated population")
 	dir := fs.String("dir", "", "folder for the domain list and zone files (default: a new temporary folder, removed at exit)")
 	listen := fs.String("listen", "127.0.0.1:0", "loopback address for the resolver (UDP and TCP)")
+	signed := fs.Bool("dnssec", true, "sign the world (its trust anchor is written beside the zone files)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: danescan lab serve [flags]\n\nRuns the simulated internet until interrupted and prints what 'danescan scan' needs to reach it.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -103,7 +112,7 @@ func cmdLabServe(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 		return exitUsage
 	}
-	world, err := lab.Generate(lab.Config{Domains: *domains, Seed: *seed})
+	world, err := lab.Generate(lab.Config{Domains: *domains, Seed: *seed, DNSSEC: *signed})
 	if err != nil {
 		fmt.Fprintf(stderr, "danescan lab serve: %v\n", err)
 		return exitUsage
@@ -130,8 +139,13 @@ func cmdLabServe(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	defer srv.Close()
 	list, _ := filepath.Abs(files.DomainList)
 	zones, _ := filepath.Abs(files.ZoneDir)
-	fmt.Fprintf(stdout, "resolver     %s\ndomain list  %s\nzone files   %s\ntrust anchor (none yet: the world is not signed, so scan it with --dnssec=false)\n\nscan it with:\n  danescan scan --resolver %s --timeout 500ms --retries 1 --dnssec=false %s --out lab-scan\n\nCtrl-C stops the lab.\n",
-		srv.Addr(), list, zones, srv.Addr(), list)
+	anchor, validation := "(none: the world is unsigned)", "--dnssec=false"
+	if files.TrustAnchor != "" {
+		anchor, _ = filepath.Abs(files.TrustAnchor)
+		validation = "--trust-anchor " + anchor
+	}
+	fmt.Fprintf(stdout, "resolver     %s\ndomain list  %s\nzone files   %s\ntrust anchor %s\n\nscan it with:\n  danescan scan --resolver %s --timeout 500ms --retries 1 %s %s --out lab-scan\n\nCtrl-C stops the lab.\n",
+		srv.Addr(), list, zones, anchor, srv.Addr(), validation, list)
 	<-ctx.Done()
 	fmt.Fprintf(stdout, "lab stopped after %d queries\n", srv.Queries())
 	return exitOK
