@@ -40,18 +40,19 @@ const (
 // It is flattened into columns named <prefix>_<column>, where the prefix is
 // the col tag of the field that holds it.
 type RRset struct {
-	QName        string   `col:"qname" doc:"the name queried (lowercase, no trailing dot); after a CNAME the original name, the chain is in _cnames"`
-	Rcode        string   `col:"rcode" doc:"the DNS rcode of the final answer (NOERROR, NXDOMAIN, SERVFAIL, REFUSED ...); empty when no answer arrived"`
-	AD           bool     `col:"ad" doc:"the AD (authentic data) bit of the resolver's answer, as the resolver set it; a cross-check, not danescan's own verdict"`
-	TTL          int64    `col:"ttl" doc:"the smallest TTL of the answer records of the queried type, in seconds; 0 when there are none"`
-	Records      []string `col:"records" doc:"the records of the queried type in presentation form, rdata only (e.g. '10 mx.example.net.' or '3 1 1 <hex>'); at most 100 records are kept (failure oversized when more arrived), each cut after 4096 bytes"`
-	CNAMEs       []string `col:"cnames" doc:"the CNAME chain followed from the queried name, one target per hop, in order (no trailing dots)"`
-	Failure      string   `col:"failure" doc:"failure class of the lookup, empty when an answer with records arrived: nodata, nxdomain, servfail, refused, formerr, notimp, rcode_other, timeout, network, mismatch, malformed, truncated_tcp_failed, oversized, cname_loop, cname_too_long, canceled, skipped"`
-	Error        string   `col:"error" doc:"human-readable detail of the failure (empty when none)"`
-	DNSSEC       string   `col:"dnssec" doc:"DNSSEC status of the answer as danescan validated it in-process from the trust anchors (RFC 4035 section 4.3; the CNAME chain and a NODATA or NXDOMAIN denial included, the weakest link decides): secure, insecure (a proven unsigned delegation above it), bogus (signed but does not validate), indeterminate (the proof could not be fetched, or no trust anchor covers the name); not_validated when the scan ran with --dnssec=false or the lookup was not made"`
-	DNSSECReason string   `col:"dnssec_reason" doc:"reason for the DNSSEC status from a closed vocabulary: empty for a secure answer; nsec_denial, nsec3_denial (secure denials); no_ds, nsec3_opt_out, unsupported_algorithm, unsupported_digest, nsec3_iterations (insecure); signature_expired, signature_not_yet_valid, no_rrsig, rrsig_unknown_key, signature_invalid, dnskey_not_signed_by_ds, ds_mismatch, no_dnskey, nsec_proof, nsec3_proof, malformed, cname_loop, zone_cut_loop (bogus); lookup_failed, no_trust_anchor (indeterminate); empty while not_validated"`
-	Transport    string   `col:"transport" doc:"transport of the final answer: udp or tcp; empty when none arrived"`
-	Attempts     int32    `col:"attempts" doc:"number of queries sent for this lookup, retries and TCP fallback included"`
+	QName            string   `col:"qname" doc:"the name queried (lowercase, no trailing dot); after a CNAME the original name, the chain is in _cnames"`
+	Rcode            string   `col:"rcode" doc:"the DNS rcode of the final answer (NOERROR, NXDOMAIN, SERVFAIL, REFUSED ...); empty when no answer arrived"`
+	AD               bool     `col:"ad" doc:"the AD (authentic data) bit of the resolver's answer, as the resolver set it; a cross-check, not danescan's own verdict"`
+	TTL              int64    `col:"ttl" doc:"the smallest TTL of the answer records of the queried type, in seconds; 0 when there are none"`
+	Records          []string `col:"records" doc:"the records of the queried type in presentation form, rdata only (e.g. '10 mx.example.net.' or '3 1 1 <hex>'); at most 100 records are kept (failure oversized when more arrived), each cut after 4096 bytes"`
+	CNAMEs           []string `col:"cnames" doc:"the CNAME chain followed from the queried name, one target per hop, in order (no trailing dots)"`
+	Failure          string   `col:"failure" doc:"failure class of the lookup, empty when an answer with records arrived: nodata, nxdomain, servfail, refused, formerr, notimp, rcode_other, timeout, network, mismatch, malformed, truncated_tcp_failed, oversized, cname_loop, cname_too_long, canceled, skipped"`
+	Error            string   `col:"error" doc:"human-readable detail of the failure (empty when none)"`
+	DNSSEC           string   `col:"dnssec" doc:"DNSSEC status of the answer as danescan validated it in-process from the trust anchors (RFC 4035 section 4.3; the CNAME chain and a NODATA or NXDOMAIN denial included, the weakest link decides): secure, insecure (a proven unsigned delegation above it), bogus (signed but does not validate), indeterminate (the proof could not be fetched, or no trust anchor covers the name); not_validated when the scan ran with --dnssec=false or the lookup was not made"`
+	DNSSECReason     string   `col:"dnssec_reason" doc:"reason for the DNSSEC status from a closed vocabulary: empty for a secure answer; nsec_denial, nsec3_denial (secure denials); no_ds, nsec3_opt_out, unsupported_algorithm, unsupported_digest, nsec3_iterations (insecure); signature_expired, signature_not_yet_valid, no_rrsig, rrsig_unknown_key, signature_invalid, dnskey_not_signed_by_ds, ds_mismatch, no_dnskey, nsec_proof, nsec3_proof, malformed, cname_loop, zone_cut_loop (bogus); lookup_failed, no_trust_anchor (indeterminate); empty while not_validated"`
+	DNSSECAlgorithms []int32  `col:"dnssec_algorithms" doc:"the DNSSEC algorithm numbers of the RRSIGs that the validation used or tried for this answer (5 and 7 are RSA/SHA-1, deprecated by RFC 8624; 8 RSA/SHA-256, 10 RSA/SHA-512, 13 and 14 ECDSA P-256 and P-384, 15 Ed25519); empty while not_validated or without signatures"`
+	Transport        string   `col:"transport" doc:"transport of the final answer: udp or tcp; empty when none arrived"`
+	Attempts         int32    `col:"attempts" doc:"number of queries sent for this lookup, retries and TCP fallback included"`
 }
 
 // Domain is one row of the domains table: exactly one row per distinct input

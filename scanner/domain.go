@@ -60,6 +60,9 @@ func (s *scan) lookup(ctx context.Context, name string, qtype uint16) (lookup.An
 	if s.validator != nil {
 		res := s.validate(ctx, &a)
 		row.DNSSEC, row.DNSSECReason = string(res.Status), string(res.Reason)
+		for _, alg := range res.Algorithms {
+			row.DNSSECAlgorithms = append(row.DNSSECAlgorithms, int32(alg))
+		}
 	}
 	return a, row
 }

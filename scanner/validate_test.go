@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -365,6 +366,11 @@ func TestRunDNSSEC(t *testing.T) {
 			got := domWant{d.MX.DNSSEC, d.MXSecure, d.MXHostsWithTLSA, d.TLSAAllMX}
 			if got != want {
 				t.Errorf("(-want +got):\n- %+v\n+ %+v (mx reason %q)", want, got, d.MX.DNSSECReason)
+			}
+			// The row names the algorithm that signed the answer, so a
+			// survey can count deprecated ones (RSA/SHA-1).
+			if !reflect.DeepEqual(d.MX.DNSSECAlgorithms, []int32{int32(dns.ECDSAP256SHA256)}) {
+				t.Errorf("mx_dnssec_algorithms = %v, want [%d]", d.MX.DNSSECAlgorithms, dns.ECDSAP256SHA256)
 			}
 		})
 	}
