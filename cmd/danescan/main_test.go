@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -495,18 +496,69 @@ func TestLab(t *testing.T) {
 
 // buildBinary builds the danescan command into a temporary folder and
 // returns its path; it skips the test when no go command is found.
+// built is the danescan binary the subprocess tests share: it is built
+// once per test run, into a folder TestMain removes.
+var built struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+// buildBinary returns the path of the danescan binary, building it on the
+// first call; it skips the test when there is no go command.
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	gobin, err := exec.LookPath("go")
 	if err != nil {
 		t.Skipf("no go command to build danescan: %v", err)
 	}
-	bin := filepath.Join(t.TempDir(), "danescan")
-	cmd := exec.CommandContext(t.Context(), gobin, "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "danescan-test-"); built.err != nil {
+			return
+		}
+		built.path = filepath.Join(built.dir, "danescan")
+		if out, err := exec.Command(gobin, "build", "-o", built.path, ".").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	return bin
+	return built.path
+}
+
+// startSlowScan starts the binary scanning a 3,000-domain lab world slowly
+// (5 workers, 300 queries/s, parts of 50 rows: tens of seconds in all, the
+// first part after a fraction of a second), and returns the running
+// command, the world and the dataset folder. The child is killed when the
+// test ends or after 30 s.
+func startSlowScan(t *testing.T, stdout, stderr *bytes.Buffer) (*exec.Cmd, *lab.World, string) {
+	t.Helper()
+	bin := buildBinary(t)
+	w, addr := startLab(t, 3000)
+	tmp := t.TempDir()
+	list := writeFile(t, tmp, "list.txt", []byte(strings.Join(w.InputLines(), "\n")+"\n"))
+	out := filepath.Join(tmp, "out")
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, bin, "scan", list, "--out", out, "--resolver", addr,
+		"--timeout", "300ms", "--retries", "0", "--quiet", "--workers", "5", "--dns-qps", "300", "--part-rows", "50")
+	if stdout != nil {
+		cmd.Stdout, cmd.Stderr = stdout, stderr
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, w, out
 }
 
 // waitFor polls cond every few milliseconds until it holds, and fails the
@@ -530,23 +582,8 @@ func TestScanInterruptedBySIGINT(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	t.Parallel()
-	bin := buildBinary(t)
-	// About 5 queries per domain at 300 queries/s: the whole scan would take
-	// tens of seconds; it is interrupted after the first part of 50 rows.
-	w, addr := startLab(t, 3000)
-	tmp := t.TempDir()
-	list := writeFile(t, tmp, "list.txt", []byte(strings.Join(w.InputLines(), "\n")+"\n"))
-	out := filepath.Join(tmp, "out")
-
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin, "scan", list, "--out", out, "--resolver", addr,
-		"--timeout", "300ms", "--retries", "0", "--quiet", "--workers", "5", "--dns-qps", "300", "--part-rows", "50")
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, w, out := startSlowScan(t, &stdout, &stderr)
 	exited := make(chan error, 1) // written once by the goroutine when the child exits, read below
 	go func() { exited <- cmd.Wait() }()
 
@@ -658,18 +695,7 @@ func TestScanKilled(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	t.Parallel()
-	bin := buildBinary(t)
-	w, addr := startLab(t, 3000)
-	tmp := t.TempDir()
-	list := writeFile(t, tmp, "list.txt", []byte(strings.Join(w.InputLines(), "\n")+"\n"))
-	out := filepath.Join(tmp, "out")
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "scan", list, "--out", out, "--resolver", addr,
-		"--timeout", "300ms", "--retries", "0", "--quiet", "--workers", "5", "--dns-qps", "300", "--part-rows", "50")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, _, out := startSlowScan(t, nil, nil)
 	waitFor(t, 20*time.Second, "a manifest listing a finished part", func() bool {
 		m, err := datasets.ReadManifest(out)
 		return err == nil && len(m.Parts) > 0
