@@ -99,6 +99,11 @@ func labFetch(s *Server) func(ctx context.Context, name string, qtype uint16) (*
 			c.Net = "tcp"
 			r, _, err = c.ExchangeContext(ctx, m, s.Addr())
 		}
+		// As a careful client does, take no answer to another question
+		// (the lab's mismatch domains).
+		if err == nil && (len(r.Question) != 1 || !strings.EqualFold(r.Question[0].Name, m.Question[0].Name) || r.Question[0].Qtype != qtype) {
+			return nil, fmt.Errorf("answer for another question: %v", r.Question)
+		}
 		return r, err
 	}
 }
@@ -156,10 +161,10 @@ func checkDNSSECTruth(t *testing.T, cfg Config) map[string]int {
 		}
 		name := queryName(t, w.InputLines()[i])
 		r, err := fetch(ctx, name, dns.TypeMX)
-		if err != nil {
+		if err != nil && d.Kind != KindMismatch {
 			t.Fatalf("%s MX: %v", name, err)
 		}
-		if !hasOPTDo(r) && r.Rcode == dns.RcodeSuccess {
+		if r != nil && !hasOPTDo(r) && r.Rcode == dns.RcodeSuccess {
 			t.Errorf("%s: no DO bit in the reply", name)
 		}
 		got := v.Validate(ctx, name, dns.TypeMX, r)

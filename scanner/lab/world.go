@@ -53,10 +53,10 @@ type Domain struct {
 	// finds for the response to the domain's MX query with DO and CD set
 	// (dnssec.Status and dnssec.Reason values: "secure", "insecure",
 	// "bogus", "indeterminate"; a reason or ""): "indeterminate" and
-	// "lookup_failed" for servfail, refused and timeout domains and CNAME
-	// loops; for an alias, the status of its target; for a mismatch
-	// domain, that of the answer's records as they are. Both are "" when
-	// the world is unsigned and for invalid lines.
+	// "lookup_failed" for servfail, refused, timeout and mismatch domains
+	// (a client must not take an answer to another question) and CNAME
+	// loops; for an alias, the status of its target. Both are "" when the
+	// world is unsigned and for invalid lines.
 	DNSSEC       string
 	DNSSECReason string
 }
