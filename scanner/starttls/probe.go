@@ -252,7 +252,7 @@ func (p *prober) run(ctx context.Context, addr netip.AddrPort, serverName string
 	}
 	if n := rr.br.Buffered(); n > 0 {
 		extra, _ := rr.br.Peek(min(n, 64))
-		return StageSTARTTLS, protocolErrorf("%d bytes after the STARTTLS reply, before the TLS handshake: %q", n, escape(extra))
+		return StageSTARTTLS, protocolErrorf("%d bytes after the STARTTLS reply, before the TLS handshake: \"%s\"", n, escape(extra))
 	}
 
 	// TLS handshake.

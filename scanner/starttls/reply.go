@@ -58,9 +58,9 @@ func (r *replyReader) readLine() ([]byte, error) {
 	for {
 		frag, err := r.br.ReadSlice('\n')
 		if len(line)+len(frag) > r.maxLine+2 {
-			keep := r.maxLine - len(line)
-			line = append(line, frag[:max(keep, 0)]...)
-			return line, errLineTooLong
+			keep := min(len(frag), max(r.maxLine-len(line), 0))
+			line = append(line, frag[:keep]...)
+			return line[:min(len(line), r.maxLine)], errLineTooLong
 		}
 		line = append(line, frag...)
 		if err == nil {
@@ -120,11 +120,11 @@ func (r *replyReader) readReply() (reply, error) {
 // ("ddd-") and its escaped text. RFC 5321 §4.2 also allows a bare code.
 func parseLine(line []byte) (code int, more bool, text string, err error) {
 	if len(line) < 3 {
-		return 0, false, "", protocolErrorf("short reply line %q", escape(line))
+		return 0, false, "", protocolErrorf("short reply line \"%s\"", escape(line))
 	}
 	for i, c := range line[:3] {
 		if c < '0' || c > '9' || i == 0 && (c < '2' || c > '5') {
-			return 0, false, "", protocolErrorf("bad reply code in %q", escape(line[:min(len(line), 64)]))
+			return 0, false, "", protocolErrorf("bad reply code in \"%s\"", escape(line[:min(len(line), 64)]))
 		}
 		code = code*10 + int(c-'0')
 	}
@@ -136,7 +136,7 @@ func parseLine(line []byte) (code int, more bool, text string, err error) {
 		more = true
 	case ' ':
 	default:
-		return 0, false, "", protocolErrorf("bad separator after reply code in %q", escape(line[:min(len(line), 64)]))
+		return 0, false, "", protocolErrorf("bad separator after reply code in \"%s\"", escape(line[:min(len(line), 64)]))
 	}
 	return code, more, escape(line[4:]), nil
 }
