@@ -125,7 +125,9 @@ func endless(s *session) {
 
 func TestProbeFailures(t *testing.T) {
 	p := pkiOnce()
-	short := func(c *Config) { c.BannerTimeout, c.EHLOTimeout, c.STARTTLSTimeout, c.HandshakeTimeout = 100*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond }
+	short := func(c *Config) {
+		c.BannerTimeout, c.EHLOTimeout, c.STARTTLSTimeout, c.HandshakeTimeout = 100*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond
+	}
 	manyLines := make([]string, 150)
 	for i := range manyLines {
 		manyLines[i] = "220-line"

@@ -72,7 +72,7 @@ func (r *replyReader) readLine() ([]byte, error) {
 		if errors.Is(err, io.EOF) && len(line) > 0 {
 			err = io.ErrUnexpectedEOF
 		}
-		return line, err
+		return line[:min(len(line), r.maxLine)], err
 	}
 	line = line[:len(line)-1]
 	if n := len(line); n > 0 && line[n-1] == '\r' {
