@@ -64,6 +64,9 @@
 //   - QUIT is best effort: its reply (or none) never makes a probe fail.
 //   - An empty server name sends no SNI; so does an IP literal (crypto/tls).
 //
-// Probe starts no goroutines of its own; it uses context.AfterFunc to close
-// the connection when ctx is canceled, which aborts any blocked read.
+// Probe starts no goroutines of its own. It uses context.AfterFunc to close
+// the connection when ctx is done, which aborts any blocked read, write or
+// handshake (the runtime runs that function in a goroutine only once ctx
+// is done). A ctx deadline that ends a stage counts as that stage's
+// timeout; a canceled ctx is "canceled".
 package starttls

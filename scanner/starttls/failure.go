@@ -77,7 +77,8 @@ const (
 	// the middle of the SMTP dialogue.
 	FailureConnectionClosed = "connection_closed"
 	// FailureConnectionReset: the connection was reset (ECONNRESET, EPIPE)
-	// in the middle of the SMTP dialogue.
+	// in the middle of the SMTP dialogue, or another I/O error occurred on
+	// the established connection before TLS.
 	FailureConnectionReset = "connection_reset"
 	// FailureCanceled: ctx was canceled before the probe finished.
 	FailureCanceled = "canceled"

@@ -62,7 +62,8 @@ type Result struct {
 	QUITCode int
 
 	// Failure is "" on success, otherwise one string of [Failures]. Stage
-	// is the stage that failed (StageConnect ...), Err the error text.
+	// is the stage that failed (StageConnect ...; starttls_not_offered is
+	// decided in StageEHLO), Err the error text.
 	Failure string
 	Stage   string
 	Err     string
@@ -260,7 +261,7 @@ func (p *prober) run(ctx context.Context, addr netip.AddrPort, serverName string
 	tc := tls.Client(rec, tlsCfg)
 	start = time.Now()
 	setDeadline(ctx, conn, cfg.HandshakeTimeout)
-	err = tc.HandshakeContext(ctx)
+	err = tc.Handshake() // ctx cancellation closes conn (AfterFunc above)
 	res.Timings.Handshake = time.Since(start)
 	if err != nil {
 		if res.Chain == nil && isUnparsable(err) {

@@ -513,3 +513,25 @@ func TestSigAlgsModes(t *testing.T) {
 		t.Error("SigAlgsModes(dsa) succeeded")
 	}
 }
+
+func TestProbeContextDeadlineIsStageTimeout(t *testing.T) {
+	srv := startServer(t, func(s *session) { s.send("220 ok"); s.drain() })
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	res, err := Probe(ctx, testConfig(), srv.addr, "mx.example.net")
+	checkContract(t, res, err)
+	srv.wait()
+	if res.Failure != FailureEHLOTimeout || res.Stage != StageEHLO {
+		t.Errorf("Failure, Stage = %q, %q (%v)", res.Failure, res.Stage, err)
+	}
+}
+
+func TestFailuresClosed(t *testing.T) {
+	seen := map[string]bool{}
+	for _, f := range Failures() {
+		if f == "" || seen[f] || strings.ToLower(f) != f || strings.ContainsAny(f, " -") {
+			t.Errorf("bad or duplicate failure %q", f)
+		}
+		seen[f] = true
+	}
+}
