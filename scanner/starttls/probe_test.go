@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -230,6 +232,17 @@ func TestProbeFailures(t *testing.T) {
 			check: func(t *testing.T, res Result) {
 				if res.Alert != 70 || res.AlertText != "tls: protocol version not supported" {
 					t.Errorf("Alert = %d %q", res.Alert, res.AlertText)
+				}
+			},
+		},
+		{
+			name:    "ecdsa mode against an RSA-only server",
+			handler: script{tls: &tls.Config{Certificates: []tls.Certificate{p.rsaCert()}}}.run,
+			cfg:     func(c *Config) { c.SigAlgs = SigAlgsECDSA },
+			failure: FailureTLSHandshakeFailed, stage: StageHandshake,
+			check: func(t *testing.T, res Result) {
+				if res.Alert != 40 || res.SigAlgs != SigAlgsECDSA {
+					t.Errorf("Alert = %d %q, SigAlgs %q", res.Alert, res.AlertText, res.SigAlgs)
 				}
 			},
 		},
@@ -534,4 +547,26 @@ func TestFailuresClosed(t *testing.T) {
 		}
 		seen[f] = true
 	}
+}
+
+// TestProbeDefaultBannerTimeout runs on net.Pipe inside a synctest bubble,
+// so the default 30 s greeting timeout passes in virtual time.
+func TestProbeDefaultBannerTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		client, server := net.Pipe()
+		defer server.Close()
+		go func() {
+			server.Write([]byte("220-slow greeting\r\n"))
+			io.Copy(io.Discard, server) // until the client closes
+		}()
+		cfg := Config{EHLO: "probe.example", Dial: func(context.Context, string, string) (net.Conn, error) { return client, nil }}
+		res, err := Probe(t.Context(), cfg, netip.MustParseAddrPort("192.0.2.1:25"), "mx.example.net")
+		checkContract(t, res, err)
+		if res.Failure != FailureBannerTimeout || res.Timings.Banner != DefaultBannerTimeout {
+			t.Errorf("Failure %q after %v, want %q after %v", res.Failure, res.Timings.Banner, FailureBannerTimeout, DefaultBannerTimeout)
+		}
+		if !slices.Equal(res.Banner, []string{"220-slow greeting"}) {
+			t.Errorf("Banner = %q", res.Banner)
+		}
+	})
 }
