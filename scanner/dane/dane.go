@@ -77,8 +77,8 @@ type Verdict struct {
 	// certificate at NearMissDepth: the fixed record for the single-field
 	// categories. Zero when NearMissDepth is -1.
 	NearMissUsage        uint8
-	NearMissSelector     uint8
-	NearMissMatchingType uint8
+	NearMissSelector     uint8 // see NearMissUsage
+	NearMissMatchingType uint8 // see NearMissUsage
 	// Records holds one result per Input.Records entry, in order.
 	Records []RecordResult
 }

@@ -121,20 +121,20 @@ func TestVerify(t *testing.T) {
 		},
 		{
 			name: "2 1 1 name mismatch", records: []Record{tlsa(t, 2, 1, 1, p.inter)}, chain: chain(p.leafOther, p.inter),
-			want:       fail(ReasonNameMismatch, NearMissNone, -1, -1, ""),
+			want:       fail(ReasonNameMismatch, NearMissTAFound, 0, 1, "2 1 1"),
 			wantRecord: []RecordResult{{Usable: true, Depth: 1, Reason: ReasonNameMismatch}},
 		},
 		{
 			name: "2 1 1 expired leaf", records: []Record{tlsa(t, 2, 1, 1, p.inter)}, chain: chain(p.leafExpired, p.inter, p.root),
-			want: fail(ReasonExpired, NearMissNone, -1, -1, ""),
+			want: fail(ReasonExpired, NearMissTAFound, 0, 1, "2 1 1"),
 		},
 		{
 			name: "2 1 1 leaf not yet valid", records: []Record{tlsa(t, 2, 1, 1, p.root)}, chain: chain(p.leafNotYet, p.inter, p.root),
-			want: fail(ReasonExpired, NearMissNone, -1, -1, ""),
+			want: fail(ReasonExpired, NearMissTAFound, 0, 2, "2 1 1"),
 		},
 		{
 			name: "2 1 1 root, expired intermediate", records: []Record{tlsa(t, 2, 1, 1, p.root)}, chain: chain(p.leaf, p.interExpired, p.root),
-			want: fail(ReasonExpired, NearMissNone, -1, -1, ""),
+			want: fail(ReasonExpired, NearMissTAFound, 0, 2, "2 1 1"),
 		},
 		{
 			// The anchor's own dates do not count (RFC 5280 §6.1.1(d)).
@@ -143,7 +143,7 @@ func TestVerify(t *testing.T) {
 		},
 		{
 			name: "2 0 1 anchor did not sign the chain", records: []Record{tlsa(t, 2, 0, 1, p.evilRoot)}, chain: chain(p.leaf, p.inter, p.evilRoot),
-			want:       fail(ReasonChainInvalid, NearMissNone, -1, -1, ""),
+			want:       fail(ReasonChainInvalid, NearMissTAFound, 0, 2, "2 0 1"),
 			wantRecord: []RecordResult{{Usable: true, Depth: 2, Reason: ReasonChainInvalid}},
 		},
 		{name: "2 0 1 leaf is its own anchor", records: []Record{tlsa(t, 2, 0, 1, p.leaf)}, chain: chain(p.leaf), want: pass(0, 2, 0)},
@@ -155,12 +155,12 @@ func TestVerify(t *testing.T) {
 		{
 			name: "2 1 1 wildcard covers one label only", records: []Record{tlsa(t, 2, 1, 1, p.inter)}, chain: chain(p.leafWildcard, p.inter),
 			base: "a.mx1.example.com", mx: "a.mx1.example.com",
-			want: fail(ReasonNameMismatch, NearMissNone, -1, -1, ""),
+			want: fail(ReasonNameMismatch, NearMissTAFound, 0, 1, "2 1 1"),
 		},
 		{
 			name: "2 1 1 wildcard does not cover the parent", records: []Record{tlsa(t, 2, 1, 1, p.inter)}, chain: chain(p.leafWildcard, p.inter),
 			base: "example.com", mx: "example.com",
-			want: fail(ReasonNameMismatch, NearMissNone, -1, -1, ""),
+			want: fail(ReasonNameMismatch, NearMissTAFound, 0, 1, "2 1 1"),
 		},
 		{name: "2 1 1 CN when no SANs", records: []Record{tlsa(t, 2, 1, 1, p.inter)}, chain: chain(p.leafCN, p.inter), want: pass(0, 2, 1)},
 		{
@@ -173,7 +173,7 @@ func TestVerify(t *testing.T) {
 		},
 		{
 			name: "2 1 1 no reference identifier", records: []Record{tlsa(t, 2, 1, 1, p.inter)}, chain: chain(p.leaf, p.inter),
-			base: ".", mx: "", want: fail(ReasonNameMismatch, NearMissNone, -1, -1, ""),
+			base: ".", mx: "", want: fail(ReasonNameMismatch, NearMissTAFound, 0, 1, "2 1 1"),
 		},
 
 		// Several records.
@@ -192,7 +192,7 @@ func TestVerify(t *testing.T) {
 		},
 		{
 			name: "name_mismatch beats no_match", records: []Record{tlsa(t, 3, 1, 1, p.leaf), tlsa(t, 2, 1, 1, p.inter)},
-			chain: chain(p.leafNew, p.inter), base: otherN, mx: otherN, want: fail(ReasonNameMismatch, NearMissNone, -1, -1, ""),
+			chain: chain(p.leafNew, p.inter), base: otherN, mx: otherN, want: fail(ReasonNameMismatch, NearMissTAFound, 1, 1, "2 1 1"),
 		},
 		{
 			name: "ta_not_in_chain beats no_match", records: []Record{tlsa(t, 3, 1, 1, p.leaf), tlsa(t, 2, 1, 1, p.root)},
@@ -200,7 +200,7 @@ func TestVerify(t *testing.T) {
 		},
 		{
 			name: "expired beats chain_invalid", records: []Record{tlsa(t, 2, 0, 1, p.evilRoot), tlsa(t, 2, 0, 1, p.root)},
-			chain: chain(p.leafExpired, p.inter, p.evilRoot, p.root), want: fail(ReasonExpired, NearMissNone, -1, -1, ""),
+			chain: chain(p.leafExpired, p.inter, p.evilRoot, p.root), want: fail(ReasonExpired, NearMissTAFound, 1, 3, "2 0 1"),
 		},
 
 		// Unusable records.
@@ -306,7 +306,7 @@ func TestVerify(t *testing.T) {
 		},
 		{
 			name: "malformed leaf under a valid anchor", records: []Record{tlsa(t, 2, 1, 1, p.inter)}, chain: [][]byte{garbage, p.inter.Raw},
-			want: fail(ReasonChainInvalid, NearMissNone, -1, -1, ""),
+			want: fail(ReasonChainInvalid, NearMissTAFound, 0, 1, "2 1 1"),
 		},
 		{
 			name: "malformed certificate in the middle", records: []Record{tlsa(t, 2, 1, 1, p.root)}, chain: [][]byte{p.leaf.Raw, garbage, nil, p.inter.Raw, p.root.Raw},
@@ -314,7 +314,7 @@ func TestVerify(t *testing.T) {
 		},
 		{
 			name: "malformed anchor", records: []Record{raw(2, 0, 1, garbageSHA256[:])}, chain: [][]byte{p.leaf.Raw, garbage},
-			want: fail(ReasonChainInvalid, NearMissNone, -1, -1, ""),
+			want: fail(ReasonChainInvalid, NearMissTAFound, 0, 1, "2 0 1"),
 		},
 	}
 	for _, tt := range tests {
@@ -354,7 +354,7 @@ func checkInvariants(t *testing.T, in Input, v Verdict) {
 	}
 	inVocab("status", v.Status, StatusPass, StatusFail, StatusNoUsableRecords)
 	inVocab("near miss", v.NearMiss, "", NearMissWrongUsage, NearMissWrongSelector, NearMissWrongMatchingType,
-		NearMissWrongDepth, NearMissWrongFields, NearMissEmptyHash, NearMissNone)
+		NearMissTAFound, NearMissWrongDepth, NearMissWrongFields, NearMissEmptyHash, NearMissNone)
 	reasons := []string{ReasonNoChain, ReasonNoMatch, ReasonTANotInChain, ReasonChainInvalid, ReasonNameMismatch, ReasonExpired}
 	switch v.Status {
 	case StatusPass:
@@ -498,7 +498,7 @@ func TestVerifyManyImpostors(t *testing.T) {
 	if elapsed := time.Since(start); elapsed > 10*time.Second {
 		t.Errorf("Verify took %v", elapsed)
 	}
-	want := fail(ReasonChainInvalid, NearMissNone, -1, -1, "")
+	want := fail(ReasonChainInvalid, NearMissTAFound, 0, 1, "2 1 1")
 	if d := diff(want, summarize(v)); d != "" {
 		t.Errorf("Verify (-want +got):\n%s", d)
 	}

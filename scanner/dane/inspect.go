@@ -35,7 +35,9 @@ type Info struct {
 // Inspect validates chain (DER, leaf first; only the first MaxChain
 // certificates are used) under WebPKI rules against roots, for host (the MX
 // host name; a trailing dot is ignored) at now, and describes the leaf. A nil
-// roots means the system pool (x509.SystemCertPool). Inspect never fails:
+// roots means the system pool (x509.SystemCertPool); an empty host skips the
+// name check (crypto/x509 semantics). Unlike Verify's DANE-TA name check,
+// there is no fallback to the subject CN. Inspect never fails:
 // problems are reported in Info.PKIXReason.
 func Inspect(chain [][]byte, host string, roots *x509.CertPool, now time.Time) Info {
 	var info Info

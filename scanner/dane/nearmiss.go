@@ -14,6 +14,7 @@ var (
 
 // miss is one record's nearest miss.
 type miss struct {
+	sub                    int // orders misses of the same kind: reasonRank for ta_found
 	kind                   string
 	depth                  int
 	usage, selector, mtype uint8
@@ -30,12 +31,14 @@ func nearMissRank(kind string) int {
 		return 3
 	case NearMissWrongDepth:
 		return 4
-	case NearMissWrongMatchingType:
+	case NearMissTAFound:
 		return 5
-	case NearMissWrongSelector:
+	case NearMissWrongMatchingType:
 		return 6
-	case NearMissWrongUsage:
+	case NearMissWrongSelector:
 		return 7
+	case NearMissWrongUsage:
+		return 8
 	}
 	return 0
 }
@@ -43,11 +46,16 @@ func nearMissRank(kind string) int {
 // nearMiss fills the NearMiss fields of v from the best miss among records.
 func (c *checker) nearMiss(records []Record, v *Verdict) {
 	v.NearMiss = NearMissNone
+	sub := 0
 	for i, r := range records {
 		m, ok := c.recordMiss(r)
-		if !ok || nearMissRank(m.kind) <= nearMissRank(v.NearMiss) {
+		if !ok {
 			continue
 		}
+		if k, best := nearMissRank(m.kind), nearMissRank(v.NearMiss); k < best || k == best && m.sub <= sub {
+			continue
+		}
+		sub = m.sub
 		v.NearMiss, v.NearMissRecord, v.NearMissDepth = m.kind, i, m.depth
 		v.NearMissUsage, v.NearMissSelector, v.NearMissMatchingType = m.usage, m.selector, m.mtype
 	}
@@ -56,8 +64,9 @@ func (c *checker) nearMiss(records []Record, v *Verdict) {
 // recordMiss returns how near r came to authenticating the chain; ok is
 // false when r relates to no presented certificate at all. It tries, in
 // order: a change of usage, of selector, of matching type alone (each
-// judged by a full evaluation of the changed record); then any relation of
-// the data to a presented certificate; then the empty-input digests.
+// judged by a full evaluation of the changed record); a DANE-TA anchor found
+// in the chain; then any relation of the data to a presented certificate;
+// then the empty-input digests.
 func (c *checker) recordMiss(r Record) (m miss, ok bool) {
 	if r.BadHex || len(r.Data) == 0 {
 		return miss{}, false
@@ -92,6 +101,13 @@ func (c *checker) recordMiss(r Record) (m miss, ok bool) {
 	for _, vr := range variants {
 		if res := c.eval(vr.r); res.Matched {
 			return miss{kind: vr.kind, depth: res.Depth, usage: vr.r.Usage, selector: vr.r.Selector, mtype: vr.r.MatchingType}, true
+		}
+	}
+
+	if r.Usage == UsageDANETA {
+		if res := c.eval(r); res.Usable && res.Depth >= 0 {
+			return miss{kind: NearMissTAFound, sub: reasonRank(res.Reason), depth: res.Depth,
+				usage: r.Usage, selector: r.Selector, mtype: r.MatchingType}, true
 		}
 	}
 

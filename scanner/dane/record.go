@@ -26,9 +26,9 @@ const (
 
 // Record is one TLSA record's parameters and decoded association data.
 type Record struct {
-	Usage        uint8
-	Selector     uint8
-	MatchingType uint8
+	Usage        uint8 // certificate usage, 0-3 defined (RFC 6698 §2.1.1)
+	Selector     uint8 // 0 Cert, 1 SPKI (RFC 6698 §2.1.2)
+	MatchingType uint8 // 0 Full, 1 SHA2-256, 2 SHA2-512 (RFC 6698 §2.1.3)
 	// Data is the certificate association data, decoded from hex.
 	Data []byte
 	// BadHex is set by FromTLSA when the record's hex did not decode;

@@ -78,7 +78,8 @@ const (
 // among all records (usable or not), following the categories of Lee et al.,
 // "Under the Hood of DANE Mismanagement in SMTP" (USENIX Security 2022).
 // Empty when the status is pass or the chain is empty. When several records
-// miss, the first category in this list wins, then the lowest record index.
+// miss, the first category in this list wins, then (ta_found only) the
+// record whose Reason ranks highest, then the lowest record index.
 const (
 	// NearMissWrongUsage: changing only the usage (3<->2, or a PKIX or
 	// undefined usage to 3 or 2) would have made the record authenticate
@@ -92,6 +93,11 @@ const (
 	// 0, 1, 2) would have made the record authenticate the chain; e.g. a
 	// SHA2-512 digest published as matching type 1.
 	NearMissWrongMatchingType = "wrong_matching_type"
+	// NearMissTAFound: not a miss of the data: a DANE-TA record's trust
+	// anchor is in the chain, and the failure lies after it (Reason is
+	// chain_invalid, name_mismatch or expired). Among several such records
+	// the one whose failure ranks highest in the Reason order is reported.
+	NearMissTAFound = "ta_found"
 	// NearMissWrongDepth: the data matches a presented certificate under
 	// the record's own selector and matching type, but at a depth the
 	// record cannot use, and no change of usage alone fixes it (e.g. 3 1 1
@@ -103,8 +109,10 @@ const (
 	// NearMissEmptyHash: the data is SHA2-256 or SHA2-512 of the empty
 	// string, a tooling bug (a digest computed over nothing).
 	NearMissEmptyHash = "empty_hash"
-	// NearMissNone: no record relates to any presented certificate: stale
-	// records after a key rollover, or plain mismatch.
+	// NearMissNone: no record's data relates to any presented certificate
+	// (under any selector and matching type): stale records after a key
+	// rollover, a DANE-TA record whose anchor was not sent, or plain
+	// mismatch.
 	NearMissNone = "none"
 )
 
