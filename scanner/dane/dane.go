@@ -368,7 +368,13 @@ func (c *checker) checkAnchor(d int) string {
 			return ReasonChainInvalid
 		}
 		for _, chain := range chains {
-			paths = append(paths, chain[:len(chain)-1]) // without the anchor
+			// Without the anchor, but always with the leaf: a chain of
+			// one is a leaf that was sent again as its own anchor.
+			path := chain[:len(chain)-1]
+			if len(path) == 0 {
+				path = chain
+			}
+			paths = append(paths, path)
 		}
 	}
 	if !c.nameMatches(leaf) {

@@ -151,6 +151,10 @@ func TestVerify(t *testing.T) {
 			name: "2 0 1 leaf as anchor, expired", records: []Record{tlsa(t, 2, 0, 1, p.leafExpired)}, chain: chain(p.leafExpired),
 			want: fail(ReasonExpired, NearMissWrongUsage, 0, 0, "3 0 1"),
 		},
+		{
+			name: "2 0 1 leaf sent twice as anchor, expired", records: []Record{tlsa(t, 2, 0, 1, p.leafExpired)}, chain: chain(p.leafExpired, p.leafExpired),
+			want: fail(ReasonExpired, NearMissWrongUsage, 0, 0, "3 0 1"),
+		},
 		{name: "2 1 1 wildcard SAN", records: []Record{tlsa(t, 2, 1, 1, p.inter)}, chain: chain(p.leafWildcard, p.inter), want: pass(0, 2, 1)},
 		{
 			name: "2 1 1 wildcard covers one label only", records: []Record{tlsa(t, 2, 1, 1, p.inter)}, chain: chain(p.leafWildcard, p.inter),
