@@ -214,7 +214,7 @@ func benchLabScan(b *testing.B, signed bool) {
 			b.Fatal(err)
 		}
 	}
-	var domains, queries, checks, hits, misses int64
+	var domains, queries, checks, sigHits, hits, misses int64
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
@@ -228,6 +228,7 @@ func benchLabScan(b *testing.B, signed bool) {
 		domains += man.Counts["domains"]
 		queries += man.Counts["dns_queries"]
 		checks += man.Counts["dnssec_verifications"]
+		sigHits += man.Counts["dnssec_signature_hits"]
 		hits += man.Counts["dnssec_cache_hits"]
 		misses += man.Counts["dnssec_cache_misses"]
 	}
@@ -236,6 +237,7 @@ func benchLabScan(b *testing.B, signed bool) {
 	b.ReportMetric(float64(queries)/secs, "queries/s")
 	if signed {
 		b.ReportMetric(float64(checks)/secs, "sigchecks/s")
+		b.ReportMetric(100*float64(sigHits)/float64(max(1, sigHits+checks)), "sig-hit-%")
 		b.ReportMetric(100*float64(hits)/float64(max(1, hits+misses)), "cache-hit-%")
 	}
 }

@@ -381,6 +381,7 @@ read:
 	man.Counts["dns_queries"] = client.Sent()
 	if cfg.DNSSEC {
 		man.Counts["dnssec_verifications"] = stats.DNSSEC.Verifications.Load()
+		man.Counts["dnssec_signature_hits"] = stats.DNSSEC.SignatureHits.Load()
 		man.Counts["dnssec_cache_hits"] = stats.DNSSEC.CacheHits.Load()
 		man.Counts["dnssec_cache_misses"] = stats.DNSSEC.CacheMisses.Load()
 	}

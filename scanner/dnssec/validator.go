@@ -53,17 +53,27 @@ type Validator struct {
 	// Counters, when set, counts the validator's work.
 	Counters *Counters
 
-	mu    sync.Mutex
-	names map[string]nameState // guarded by mu
-	group singleflight.Group
+	// MaxVerified bounds the verified signatures remembered; zero means
+	// DefaultMaxVerified.
+	MaxVerified int
+
+	mu     sync.Mutex
+	names  map[string]nameState // guarded by mu
+	group  singleflight.Group
+	vfOnce sync.Once
+	vf     *verifier // set once by verifier()
 }
 
 // Counters counts a Validator's work; the fields may be read while it
 // runs.
 type Counters struct {
-	// Verifications counts RRset signature checks (an RRset with its
-	// RRSIGs against a key set, the DNSKEY set against its DS included).
+	// Verifications counts cryptographic signature verifications (one
+	// RRSIG against one public key).
 	Verifications atomic.Int64
+	// SignatureHits counts signatures found verified before (the same
+	// signature over the same data with the same key), which cost a
+	// SHA-256 instead of a verification.
+	SignatureHits atomic.Int64
 	// CacheHits counts chain-of-trust states found in the cache.
 	CacheHits atomic.Int64
 	// CacheMisses counts chain-of-trust states that had to be fetched and
@@ -71,10 +81,12 @@ type Counters struct {
 	CacheMisses atomic.Int64
 }
 
-func (v *Validator) countVerify() {
-	if v.Counters != nil {
-		v.Counters.Verifications.Add(1)
-	}
+// verifier returns the Validator's signature checker, with its caches.
+func (v *Validator) verifier() *verifier {
+	v.vfOnce.Do(func() {
+		v.vf = &verifier{counters: v.Counters, max: v.MaxVerified}
+	})
+	return v.vf
 }
 
 // nameState is what the chain of trust says about one name: the closest
@@ -251,8 +263,7 @@ func (v *Validator) positiveBy(ctx context.Context, signer, owner string, rrs []
 	if zr.Status != Secure {
 		return zr
 	}
-	v.countVerify()
-	r, sig := verifyRRset(rrs, sigs, keys, v.now())
+	r, sig := v.verifier().verifyRRset(rrs, sigs, keys, v.now())
 	labels := dns.CountLabel(owner)
 	if strings.HasPrefix(owner, "*.") {
 		labels-- // the wildcard itself was asked for (RFC 4035 §5.3.2)
@@ -376,7 +387,7 @@ func (v *Validator) denialRecords(auth []dns.RR, zone string, keys []*dns.DNSKEY
 	now := v.now()
 	for _, k := range order {
 		rrs, sigs := rrsetOf(auth, k.name, k.rtype)
-		r := VerifyRRset(rrs, sigs, keys, now)
+		r, _ := v.verifier().verifyRRset(rrs, sigs, keys, now)
 		if r.Status != Secure {
 			if r.Status == Insecure {
 				r.Status = Bogus
@@ -517,8 +528,7 @@ func (v *Validator) anchorZone(ctx context.Context, zone string, ds []*dns.DS, a
 	var keys []*dns.DNSKEY
 	var r Result
 	if len(ds) > 0 {
-		v.countVerify()
-		keys, r = VerifyDNSKEYs(dnskeys, sigs, ds, v.now())
+		keys, r = v.verifier().verifyDNSKEYs(dnskeys, sigs, ds, v.now())
 	}
 	if len(anchorKeys) > 0 && (len(ds) == 0 || r.Status != Secure) {
 		supported := slices.DeleteFunc(slices.Clone(anchorKeys), func(k *dns.DNSKEY) bool { return !algorithmSupported(k.Algorithm) })
@@ -531,8 +541,7 @@ func (v *Validator) anchorZone(ctx context.Context, zone string, ds []*dns.DS, a
 		case len(dnskeys) == 0:
 			keys, r = nil, Result{Status: Bogus, Reason: ReasonNoDNSKEY, Detail: "no DNSKEY at " + zone}
 		default:
-			v.countVerify()
-			keys, r = verifyKeySet(dnskeys, sigs, supported, v.now())
+			keys, r = v.verifier().verifyKeySet(dnskeys, sigs, supported, v.now())
 		}
 	}
 	r.Zone = zone
@@ -550,7 +559,7 @@ func (v *Validator) cut(ctx context.Context, p nameState, name string) nameState
 	}
 	now := v.now()
 	if rrs, sigs := rrsetOf(msg.Answer, name, dns.TypeDS); len(rrs) > 0 {
-		r := VerifyRRset(rrs, sigs, p.keys, now)
+		r, _ := v.verifier().verifyRRset(rrs, sigs, p.keys, now)
 		if r.Status != Secure {
 			if len(sigs) > 0 && !signedBy(sigs, p.zone) {
 				r.Status, r.Reason = Bogus, ReasonZoneCutLoop
@@ -567,14 +576,13 @@ func (v *Validator) cut(ctx context.Context, p nameState, name string) nameState
 		if fr != nil {
 			return nameState{zone: name, res: *fr}
 		}
-		v.countVerify()
-		keys, kr := VerifyDNSKEYs(dnskeys, ksigs, ds, now)
+		keys, kr := v.verifier().verifyDNSKEYs(dnskeys, ksigs, ds, now)
 		kr.Zone = name
 		return nameState{zone: name, keys: keys, res: kr}
 	}
 	// A CNAME at name, signed by the parent, shows that name is no cut.
 	if rrs, sigs := rrsetOf(msg.Answer, name, dns.TypeCNAME); len(rrs) > 0 {
-		if r := VerifyRRset(rrs, sigs, p.keys, now); r.Status == Secure {
+		if r, _ := v.verifier().verifyRRset(rrs, sigs, p.keys, now); r.Status == Secure {
 			return p
 		}
 	}

@@ -76,13 +76,13 @@ func reasonFor(f sigFailure) (Status, Reason) {
 // so does every key in keys (with a supported key it is rrsig_unknown_key).
 // It never panics: nil entries and malformed records end as malformed.
 func VerifyRRset(rrset []dns.RR, sigs []*dns.RRSIG, keys []*dns.DNSKEY, now time.Time) Result {
-	res, _ := verifyRRset(rrset, sigs, keys, now)
+	res, _ := (*verifier)(nil).verifyRRset(rrset, sigs, keys, now)
 	return res
 }
 
 // verifyRRset is VerifyRRset that also returns the RRSIG that validated, or
 // nil.
-func verifyRRset(rrset []dns.RR, sigs []*dns.RRSIG, keys []*dns.DNSKEY, now time.Time) (Result, *dns.RRSIG) {
+func (vf *verifier) verifyRRset(rrset []dns.RR, sigs []*dns.RRSIG, keys []*dns.DNSKEY, now time.Time) (Result, *dns.RRSIG) {
 	rrset = slices.DeleteFunc(slices.Clone(rrset), func(rr dns.RR) bool { return rr == nil || rr.Header() == nil })
 	if len(rrset) == 0 {
 		return Result{Status: Bogus, Reason: ReasonMalformed, Detail: "empty RRset"}, nil
@@ -171,7 +171,7 @@ func verifyRRset(rrset []dns.RR, sigs []*dns.RRSIG, keys []*dns.DNSKEY, now time
 		}
 		var err error
 		for _, k := range matching {
-			if err = safeVerify(s, k, rrset); err == nil {
+			if err = vf.safeVerify(s, k, rrset); err == nil {
 				break
 			}
 		}
@@ -204,15 +204,15 @@ func window(sig *dns.RRSIG, now time.Time) (expired, notYetValid bool) {
 	return int32(t-sig.Expiration) > 0, int32(sig.Inception-t) > 0
 }
 
-// safeVerify runs the cryptographic check of miekg/dns and turns a panic on
-// hostile input into an error.
-func safeVerify(s *dns.RRSIG, k *dns.DNSKEY, rrset []dns.RR) (err error) {
+// safeVerify runs the cryptographic check and turns a panic on hostile
+// input into an error.
+func (vf *verifier) safeVerify(s *dns.RRSIG, k *dns.DNSKEY, rrset []dns.RR) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("verify: %v", r)
 		}
 	}()
-	return s.Verify(k, rrset)
+	return vf.verify(s, k, rrset)
 }
 
 // wildcardName returns the wildcard owner "*.<last labels of owner>" from
@@ -241,6 +241,11 @@ func wildcardName(owner string, labels int) string {
 // malformed); insecure with unsupported_algorithm or unsupported_digest when
 // no DS can be used (RFC 6840 §5.2).
 func VerifyDNSKEYs(dnskeys []*dns.DNSKEY, sigs []*dns.RRSIG, ds []*dns.DS, now time.Time) ([]*dns.DNSKEY, Result) {
+	return (*verifier)(nil).verifyDNSKEYs(dnskeys, sigs, ds, now)
+}
+
+// verifyDNSKEYs is VerifyDNSKEYs with vf's caches.
+func (vf *verifier) verifyDNSKEYs(dnskeys []*dns.DNSKEY, sigs []*dns.RRSIG, ds []*dns.DS, now time.Time) ([]*dns.DNSKEY, Result) {
 	var usable []*dns.DS
 	algOK, hasSHA256 := false, false
 	for _, d := range ds {
@@ -292,18 +297,18 @@ func VerifyDNSKEYs(dnskeys []*dns.DNSKEY, sigs []*dns.RRSIG, ds []*dns.DS, now t
 		return nil, Result{Status: Bogus, Reason: ReasonDSMismatch, Zone: zone,
 			Detail: fmt.Sprintf("none of %d DNSKEYs matches any of %d DS at %s", len(keys), len(usable), zone)}
 	}
-	return verifyKeySet(keys, sigs, trusted, now)
+	return vf.verifyKeySet(keys, sigs, trusted, now)
 }
 
 // verifyKeySet checks that the DNSKEY RRset keys is signed by one of the
 // trusted keys (matched by DS, or configured as trust anchors) and returns
 // its zone keys.
-func verifyKeySet(keys []*dns.DNSKEY, sigs []*dns.RRSIG, trusted []*dns.DNSKEY, now time.Time) ([]*dns.DNSKEY, Result) {
+func (vf *verifier) verifyKeySet(keys []*dns.DNSKEY, sigs []*dns.RRSIG, trusted []*dns.DNSKEY, now time.Time) ([]*dns.DNSKEY, Result) {
 	rrset := make([]dns.RR, 0, len(keys))
 	for _, k := range keys {
 		rrset = append(rrset, k)
 	}
-	res := VerifyRRset(rrset, sigs, trusted, now)
+	res, _ := vf.verifyRRset(rrset, sigs, trusted, now)
 	if res.Status != Secure {
 		if res.Reason == ReasonNoRRSIG || res.Reason == ReasonRRSIGUnknownKey {
 			res.Reason = ReasonDNSKEYNotSignedBySEP
