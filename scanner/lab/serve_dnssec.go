@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/miekg/dns"
@@ -15,15 +14,6 @@ type zoneDNSSEC struct {
 	sec   *zoneSec          // nil when the zone is not signed
 	cuts  map[string]*rrset // delegations to child zones: the DS RRset the parent holds (maybe empty)
 	chain *chain            // the NSEC or NSEC3 chain; nil when the zone is not signed
-
-	mu    sync.RWMutex
-	cache map[sigKey][]dns.RR // guarded by mu: RRSIGs and chain records made so far
-}
-
-// sigKey names a cached signature: of an RRset, or of chain record i.
-type sigKey struct {
-	set *rrset
-	i   int
 }
 
 // chain is the NSEC or NSEC3 chain of a signed zone (RFC 4034 section 4,
@@ -34,6 +24,7 @@ type chain struct {
 	names  []string   // owner names, in canonical order (NSEC) or hash order (NSEC3)
 	hashes []string   // NSEC3: base32hex hashes of names, sorted
 	types  [][]uint16 // type bitmaps, parallel to names
+	recs   [][]dns.RR // the NSEC or NSEC3 records with their RRSIGs, parallel to names; made by presign
 }
 
 // newChain builds the chain of zone z from its parsed names and nodes
@@ -220,49 +211,69 @@ func (s *Server) answerDS(m *dns.Msg, p *zone, name string, do bool) {
 	}
 }
 
-// cached returns a cached signature or chain record.
-func (dz *zoneDNSSEC) cached(k sigKey) ([]dns.RR, bool) {
-	dz.mu.RLock()
-	defer dz.mu.RUnlock()
-	rrs, ok := dz.cache[k]
-	return rrs, ok
+// presign signs every RRset of every signed zone, the DS RRsets at its
+// cuts, and makes and signs its NSEC or NSEC3 chain, with GOMAXPROCS
+// workers that end before it returns. Serving then only copies records: the
+// zones are signed before they are served, as real zones are, so that a
+// scan measured against the lab does not pay for the lab's signing, and
+// no lock is taken per answer.
+func (s *Server) presign() {
+	type job struct {
+		z   *zone
+		set *rrset // or, when nil, chain record i of z
+		i   int
+	}
+	var jobs []job
+	zones := map[*zone]bool{}
+	for _, n := range s.names {
+		z := n.zone
+		if z == nil || z.dz == nil || z.dz.sec == nil {
+			continue
+		}
+		for i := range n.sets {
+			jobs = append(jobs, job{z: z, set: &n.sets[i]})
+		}
+		zones[z] = true
+	}
+	for z := range zones {
+		for _, ds := range z.dz.cuts {
+			if len(ds.rrs) > 0 {
+				jobs = append(jobs, job{z: z, set: ds})
+			}
+		}
+		if c := z.dz.chain; c != nil {
+			c.recs = make([][]dns.RR, len(c.names))
+			for i := range c.names {
+				jobs = append(jobs, job{z: z, i: i})
+			}
+		}
+	}
+	parallel(len(jobs), func(i int) {
+		j := jobs[i]
+		if j.set != nil {
+			j.set.sigs = s.sign(j.z, j.set.typ, j.set.rrs)
+		} else {
+			j.z.dz.chain.recs[j.i] = s.makeChainRecord(j.z, j.i)
+		}
+	})
 }
 
-// store caches rrs under k unless another goroutine was first, and returns
-// what is cached.
-func (dz *zoneDNSSEC) store(k sigKey, rrs []dns.RR) []dns.RR {
-	dz.mu.Lock()
-	defer dz.mu.Unlock()
-	if old, ok := dz.cache[k]; ok {
-		return old
-	}
-	if dz.cache == nil {
-		dz.cache = make(map[sigKey][]dns.RR)
-	}
-	dz.cache[k] = rrs
-	return rrs
-}
-
-// sigs returns the RRSIGs of set, an RRset of zone z, signing it the first
-// time; nil when z is not signed.
+// sigs returns the RRSIGs of set, an RRset of zone z; nil when z is not
+// signed.
 func (s *Server) sigs(z *zone, set *rrset) []dns.RR {
 	if z.dz == nil || z.dz.sec == nil || set == nil {
 		return nil
 	}
-	k := sigKey{set: set}
-	if rrs, ok := z.dz.cached(k); ok {
-		return rrs
-	}
-	return z.dz.store(k, s.sign(z, set.typ, set.rrs))
+	return set.sigs
 }
 
-// chainRecord returns NSEC or NSEC3 record i of zone z and its RRSIGs,
-// made the first time.
+// chainRecord returns NSEC or NSEC3 record i of zone z and its RRSIGs.
 func (s *Server) chainRecord(z *zone, i int) []dns.RR {
-	k := sigKey{i: i}
-	if rrs, ok := z.dz.cached(k); ok {
-		return rrs
-	}
+	return z.dz.chain.recs[i]
+}
+
+// makeChainRecord makes NSEC or NSEC3 record i of zone z and signs it.
+func (s *Server) makeChainRecord(z *zone, i int) []dns.RR {
 	c, zs := z.dz.chain, z.dz.sec
 	next := (i + 1) % len(c.names)
 	var rr dns.RR
@@ -278,8 +289,7 @@ func (s *Server) chainRecord(z *zone, i int) []dns.RR {
 	} else {
 		rr = &dns.NSEC{Hdr: hdr, NextDomain: c.names[next], TypeBitMap: c.types[i]}
 	}
-	rrs := append([]dns.RR{rr}, s.sign(z, hdr.Rrtype, []dns.RR{rr})...)
-	return z.dz.store(k, rrs)
+	return append([]dns.RR{rr}, s.sign(z, hdr.Rrtype, []dns.RR{rr})...)
 }
 
 // sign returns the RRSIG of an RRset of zone z as the zone's mode has it:

@@ -62,8 +62,9 @@ type zone struct {
 
 // rrset is the records of one type at one name, prebuilt at load time.
 type rrset struct {
-	typ uint16
-	rrs []dns.RR
+	typ  uint16
+	rrs  []dns.RR
+	sigs []dns.RR // its RRSIGs, made by presign before serving; nil in unsigned zones
 }
 
 // node is a name that exists in the DNS tree.
@@ -120,6 +121,7 @@ func Start(w *World, opts ServerOptions) (*Server, error) {
 		return nil, fmt.Errorf("lab: start: %w", err)
 	}
 	s := &Server{names: names, addr: pc.LocalAddr().String(), signAt: signAt}
+	s.presign()
 	s.bufs.New = func() any {
 		b := make([]byte, 4096)
 		return &b
