@@ -201,6 +201,26 @@ func setter(c columnPlan, arr arrow.Array) (func(i int, row reflect.Value), erro
 			}
 			get(v).Set(reflect.ValueOf(slices.Clone(vals.Int32Values()[start:end])))
 		}, nil
+	case kindBinaries:
+		a, ok := arr.(*array.List)
+		if !ok {
+			return nil, mismatch
+		}
+		vals, ok := a.ListValues().(*array.Binary)
+		if !ok {
+			return nil, mismatch
+		}
+		return func(i int, v reflect.Value) {
+			start, end := a.ValueOffsets(i)
+			if start == end {
+				return
+			}
+			l := make([][]byte, 0, end-start)
+			for j := start; j < end; j++ {
+				l = append(l, slices.Clone(vals.Value(int(j))))
+			}
+			get(v).Set(reflect.ValueOf(l))
+		}, nil
 	}
 	return nil, mismatch
 }

@@ -6,12 +6,45 @@ import "time"
 // Parquet key-value metadata of every part (key "danescan.schema_version")
 // and into manifest.json. Bump it whenever a column is added, removed,
 // renamed or changes type or meaning.
-const SchemaVersion = "2"
+const SchemaVersion = "3"
 
 // Table names: one folder per table below the dataset directory.
 const (
-	TableDomains = "domains"
-	TableMXHosts = "mx_hosts"
+	TableDomains   = "domains"
+	TableMXHosts   = "mx_hosts"
+	TableEndpoints = "endpoints"
+)
+
+// Values of the endpoints table's dane_status column and of mx_hosts'
+// dane_status: what a DANE sender (RFC 7672 §2.2, §3) makes of one
+// endpoint, or of a host when every endpoint agrees (the worst otherwise).
+const (
+	// DANEPass: a usable TLSA record (usage 2 or 3) authenticated the chain.
+	DANEPass = "pass"
+	// DANEFail: usable records exist and none matched; dane_reason says
+	// why (no_match, ta_not_in_chain, name_mismatch, expired,
+	// chain_invalid, no_chain).
+	DANEFail = "fail"
+	// DANENoUsable: TLSA records exist but none is usable on port 25
+	// (only PKIX usages, undefined parameters, bad lengths): TLS is
+	// mandatory but unauthenticated (RFC 7672 §2.2).
+	DANENoUsable = "no_usable_records"
+	// DANETransportFailed: the host has secure TLSA records and the probe
+	// did not get a TLS session (dane_reason is the probe's failure
+	// class); a DANE sender treats this as a delivery failure.
+	DANETransportFailed = "transport_failed"
+	// DANENotApplicable: DANE does not apply to the host (its tlsa_state
+	// is not dane; with --dnssec=false: no TLSA records).
+	DANENotApplicable = "not_applicable"
+	// DANENotProbed: the endpoint was not probed (excluded, interrupted).
+	DANENotProbed = "not_probed"
+)
+
+// Values of the domains table's dane column.
+const (
+	DANEAll  = "all"
+	DANESome = "some"
+	DANENone = "none"
 )
 
 // DNSSEC status values of the <prefix>_dnssec columns: the four statuses
@@ -77,6 +110,9 @@ type Domain struct {
 	MTASTSPublished bool      `col:"mta_sts_published" doc:"exactly one TXT record at _mta-sts.<domain> starts with 'v=STSv1' (RFC 8461 section 3.1)"`
 	TLSRPT          RRset     `col:"tlsrpt" doc:"the TXT lookup at _smtp._tls.<domain> (RFC 8460)"`
 	TLSRPTPublished bool      `col:"tlsrpt_published" doc:"exactly one TXT record at _smtp._tls.<domain> starts with 'v=TLSRPTv1' (RFC 8460 section 3)"`
+	DANE            string    `col:"dane" doc:"DANE across the domain's MX hosts, from their mx_hosts.dane_status: all (every MX host passes on every address, and with DNSSEC validation mx_secure holds), some (at least one host passes, not all), none (no host passes); empty when no MX host was probed (--no-smtp, no usable MX)"`
+	DANEReason      string    `col:"dane_reason" doc:"when dane is not all: the first MX host in preference order that does not pass, as '<host>: <dane_status>[ <dane_reason>]', or 'mx not secure' when every host passes but the MX RRset is not secure"`
+	MXHostsPassing  int32     `col:"mx_hosts_passing" doc:"number of MX hosts whose dane_status is pass"`
 	ScannedAt       time.Time `col:"scanned_at" doc:"when the scan of this domain started (UTC, microseconds)"`
 	DurationMS      int64     `col:"duration_ms" doc:"wall-clock time spent on this domain, in milliseconds (shared MX host lookups included when this domain waited for them)"`
 }
@@ -97,6 +133,57 @@ type MXHost struct {
 	TLSACandidates  []string  `col:"tlsa_candidates" doc:"the TLSA query names tried, in order (the expanded name first when the host is an alias)"`
 	TLSA            RRset     `col:"tlsa" doc:"the TLSA lookup at _25._tcp.<tlsa_base_domain>; with DNSSEC validation it is made only when addresses_secure (otherwise failure skipped, RFC 7672 section 2.2)"`
 	TLSAState       string    `col:"tlsa_state" doc:"what a DANE sender makes of the host's TLSA lookup (RFC 7672 section 2.2): dane (secure TLSA records: DANE applies), no_tlsa (a secure denial, or TLSA records that are insecure, which senders ignore), unusable (the TLSA lookup is bogus or indeterminate: a DANE sender must defer delivery, unlike no_tlsa), skipped (the address records are not secure, so TLSA is not looked up); empty when the scan ran without DNSSEC validation"`
+	DANEStatus      string    `col:"dane_status" doc:"the host's DANE verdict from its endpoints rows (every address, every certificate type probed): pass when every endpoint passes, otherwise the status of the first endpoint that does not (fail, no_usable_records, transport_failed, not_applicable, not_probed); empty when the host was not probed (--no-smtp, no address)"`
+	DANEReason      string    `col:"dane_reason" doc:"the dane_reason of that endpoint, prefixed with its address"`
+	Endpoints       int32     `col:"endpoints" doc:"number of endpoints rows of the host"`
 	ScannedAt       time.Time `col:"scanned_at" doc:"when the probe of this host started (UTC, microseconds)"`
 	DurationMS      int64     `col:"duration_ms" doc:"wall-clock time spent on this host's lookups, in milliseconds"`
+}
+
+// Endpoint is one row of the endpoints table: one SMTP endpoint (an MX
+// host's address on port 25) probed with STARTTLS once per scan, however
+// many domains share the host, and the DANE verdict on what it presented
+// (RFC 7672 §3, RFC 7671). With --sigalgs both a host has one row per
+// address and certificate type.
+type Endpoint struct {
+	ScanID          string    `col:"scan_id" doc:"the scan's identifier, as in manifest.json"`
+	Host            string    `col:"host" doc:"the MX host name, as in mx_hosts.host"`
+	TLSABaseDomain  string    `col:"tlsa_base_domain" doc:"the TLSA base domain (mx_hosts.tlsa_base_domain), sent as SNI (RFC 7672 section 8.1) and matched against the certificate names for DANE-TA"`
+	Address         string    `col:"address" doc:"the IP address probed (IPv4 dotted, IPv6 RFC 5952)"`
+	Port            int32     `col:"port" doc:"the TCP port (25)"`
+	SigAlgs         string    `col:"sigalgs" doc:"the handshake made: any (the client's defaults, TLS 1.0 to 1.3), ecdsa or rsa (TLS 1.2 with only ECDHE_ECDSA or only RSA cipher suites, which makes the server present that certificate type; --sigalgs both)"`
+	TLSAState       string    `col:"tlsa_state" doc:"the host's tlsa_state, copied: the verdict applies DANE only when it is dane (or, without DNSSEC validation, when TLSA records exist)"`
+	Failure         string    `col:"failure" doc:"probe failure class, empty when the TLS handshake completed: connect_refused, connect_timeout, unreachable, connect_failed, banner_timeout, banner_rejected, ehlo_timeout, ehlo_rejected, starttls_not_offered, starttls_timeout, starttls_rejected, tls_handshake_timeout, tls_handshake_failed, tls_certificate_unparsable, line_too_long, too_many_lines, transcript_too_long, protocol_error, connection_closed, connection_reset, canceled (package starttls), excluded (--exclude), interrupted"`
+	Stage           string    `col:"stage" doc:"the stage the probe ended in: connect, banner, ehlo, starttls, handshake, quit; empty when excluded"`
+	Error           string    `col:"error" doc:"human-readable detail of the failure"`
+	Banner          []string  `col:"banner" doc:"the 220 greeting's lines, text after the code, invalid UTF-8 and control characters escaped as \\xNN"`
+	BannerCode      int32     `col:"banner_code" doc:"the greeting's reply code; 0 when none arrived"`
+	EHLO            []string  `col:"ehlo" doc:"the EHLO reply's lines (before STARTTLS)"`
+	Extensions      []string  `col:"extensions" doc:"the EHLO keywords, upper case (e.g. STARTTLS, PIPELINING, SIZE)"`
+	STARTTLSOffered bool      `col:"starttls_offered" doc:"the EHLO reply listed STARTTLS (RFC 3207)"`
+	ReplyCode       int32     `col:"reply_code" doc:"the code of the reply that refused (421, 454, 5xx ...); 0 when none did"`
+	ReplyText       string    `col:"reply_text" doc:"the text of that reply, lines joined with newlines"`
+	TLSVersion      string    `col:"tls_version" doc:"the TLS version negotiated (e.g. TLS 1.3); empty without a handshake"`
+	CipherSuite     string    `col:"cipher_suite" doc:"the cipher suite negotiated, IANA name"`
+	TLSGroup        string    `col:"tls_group" doc:"the key exchange group (e.g. X25519, X25519MLKEM768, P-256)"`
+	TLSAlert        string    `col:"tls_alert" doc:"the TLS alert the server sent when the handshake failed (e.g. handshake failure (40))"`
+	Chain           [][]byte  `col:"chain" doc:"the certificate chain as presented, DER, leaf first, in the server's order (at most 32 certificates kept; chain_length counts them all)"`
+	ChainLength     int32     `col:"chain_length" doc:"number of certificates the server presented"`
+	DANEStatus      string    `col:"dane_status" doc:"the DANE verdict on this endpoint: pass, fail, no_usable_records, transport_failed, not_applicable, not_probed (see the constants in datasets/rows.go)"`
+	DANEReason      string    `col:"dane_reason" doc:"for fail: no_match (no usage-3 record matches the leaf), ta_not_in_chain (a usage-2 record's trust anchor is not among the certificates sent), name_mismatch (DANE-TA leaf names neither the TLSA base domain nor the MX host), expired (DANE-TA: leaf or intermediate outside its validity dates), chain_invalid (DANE-TA: no signature path from the anchor to the leaf), no_chain; for transport_failed: the probe's failure class"`
+	DANEMatchRecord int32     `col:"dane_match_record" doc:"index in mx_hosts.tlsa_records of the record that matched; -1 when none"`
+	DANEMatchUsage  int32     `col:"dane_match_usage" doc:"usage of that record (2 DANE-TA, 3 DANE-EE); -1 when none"`
+	DANEDepth       int32     `col:"dane_depth" doc:"chain position of the certificate that matched (0 the leaf; for DANE-TA the trust anchor's position); -1 when none"`
+	NearMiss        string    `col:"dane_near_miss" doc:"when nothing matched, the nearest miss (after Lee et al., USENIX Security 2022): wrong_usage, wrong_selector, wrong_matching_type (the data matches a presented certificate with that one field changed), ta_found (a DANE-TA anchor was in the chain but a later check failed), wrong_depth (a usage-3 record names a certificate above the leaf), wrong_fields (two or more fields off), empty_hash (the hash of empty input), none (no relation to any presented certificate: stale or wrong data); empty when a record matched or no chain was seen"`
+	NearMissRecord  int32     `col:"dane_near_miss_record" doc:"index in mx_hosts.tlsa_records of the near-miss record; -1 when none"`
+	NearMissParams  string    `col:"dane_near_miss_params" doc:"the usage, selector and matching type under which that record's data would have matched, e.g. '3 1 1'; empty when none"`
+	TLSAUnusable    []string  `col:"tlsa_unusable" doc:"per TLSA record (parallel to mx_hosts.tlsa_records), empty when usable on port 25, else why not: pkix_usage, undefined_usage, undefined_selector, undefined_matching_type, bad_hex, empty_data, bad_length; empty list when DANE was not checked"`
+	PKIXValid       bool      `col:"pkix_valid" doc:"information beside DANE: the chain verifies against the system roots for the MX host name (WebPKI rules, at scan time)"`
+	PKIXReason      string    `col:"pkix_reason" doc:"why not: no_chain, malformed, no_roots, unknown_authority, name_mismatch, expired (or not yet valid), invalid"`
+	LeafDaysLeft    *int64    `col:"leaf_days_left" doc:"days until the leaf certificate expires, negative when expired; null without a parsable leaf"`
+	LeafKeyType     string    `col:"leaf_key_type" doc:"the leaf's public key type: rsa, ecdsa, ed25519, other; empty without a parsable leaf"`
+	LeafKeyBits     int32     `col:"leaf_key_bits" doc:"the leaf key's size in bits (RSA modulus, ECDSA curve)"`
+	ScannedAt       time.Time `col:"scanned_at" doc:"when the probe started (UTC, microseconds)"`
+	DurationMS      int64     `col:"duration_ms" doc:"wall-clock time of the probe, in milliseconds, waits for politeness limits excluded"`
+	HandshakeMS     int64     `col:"handshake_ms" doc:"time of the TLS handshake, in milliseconds; 0 without one"`
 }

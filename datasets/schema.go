@@ -49,6 +49,7 @@ func tableDefs() []tableDef {
 	return []tableDef{
 		{TableDomains, reflect.TypeFor[Domain]()},
 		{TableMXHosts, reflect.TypeFor[MXHost]()},
+		{TableEndpoints, reflect.TypeFor[Endpoint]()},
 	}
 }
 
@@ -77,6 +78,7 @@ const (
 	kindTime
 	kindStrings
 	kindInt32s
+	kindBinaries
 )
 
 // columnPlan is one leaf column of a row type: where the value lives in the
@@ -103,6 +105,7 @@ var (
 	int64Ptr  = reflect.TypeFor[*int64]()
 	stringsTy = reflect.TypeFor[[]string]()
 	int32sTy  = reflect.TypeFor[[]int32]()
+	binsTy    = reflect.TypeFor[[][]byte]()
 )
 
 // leafKind returns the kind of a non-struct field type, or false when the
@@ -117,6 +120,8 @@ func leafKind(t reflect.Type) (kind, bool) {
 		return kindStrings, true
 	case int32sTy:
 		return kindInt32s, true
+	case binsTy:
+		return kindBinaries, true
 	}
 	switch t.Kind() {
 	case reflect.String:
@@ -153,6 +158,8 @@ func (k kind) arrowType() (arrow.DataType, bool) {
 		return arrow.ListOfField(arrow.Field{Name: "element", Type: arrow.BinaryTypes.String}), false
 	case kindInt32s:
 		return arrow.ListOfField(arrow.Field{Name: "element", Type: arrow.PrimitiveTypes.Int32}), false
+	case kindBinaries:
+		return arrow.ListOfField(arrow.Field{Name: "element", Type: arrow.BinaryTypes.Binary}), false
 	}
 	return nil, false
 }
@@ -176,6 +183,8 @@ func (k kind) typeName() string {
 		return "list<utf8>"
 	case kindInt32s:
 		return "list<int32>"
+	case kindBinaries:
+		return "list<binary>"
 	}
 	return "unknown"
 }

@@ -219,6 +219,16 @@ func appender(c columnPlan, b array.Builder) func(reflect.Value) {
 			lb.Append(true)
 			ib.AppendValues(l, nil)
 		}
+	case kindBinaries:
+		lb := b.(*array.ListBuilder)
+		bb := lb.ValueBuilder().(*array.BinaryBuilder)
+		return func(v reflect.Value) {
+			l := *get(v).Addr().Interface().(*[][]byte)
+			lb.Append(true)
+			for _, x := range l {
+				bb.Append(x)
+			}
+		}
 	}
 	// newPlan only produces the kinds above.
 	return func(reflect.Value) {}

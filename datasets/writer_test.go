@@ -98,6 +98,27 @@ func sampleMXHosts(n int) []MXHost {
 	return rows
 }
 
+func sampleEndpoints(n int) []Endpoint {
+	rows := make([]Endpoint, n)
+	for i := range rows {
+		days := int64(30 - 40*i)
+		rows[i] = Endpoint{
+			ScanID: "scan-1", Host: "mx.example.net", TLSABaseDomain: "mx.example.net",
+			Address: fmt.Sprintf("192.0.2.%d", i+1), Port: 25, SigAlgs: "any", TLSAState: TLSAStateDANE,
+			Banner: []string{"mx.example.net ESMTP", "second line"}, BannerCode: 220,
+			Extensions: []string{"PIPELINING", "STARTTLS"}, STARTTLSOffered: true,
+			TLSVersion: "TLS 1.3", CipherSuite: "TLS_AES_128_GCM_SHA256", TLSGroup: "X25519",
+			Chain:       [][]byte{{0x30, 0x82, 0x01, byte(i)}, {0x30, 0x00, 0xff}},
+			ChainLength: 2, DANEStatus: DANEPass, DANEMatchRecord: 0, DANEMatchUsage: 3, DANEDepth: 0,
+			NearMissRecord: -1, TLSAUnusable: []string{"", "pkix_usage"},
+			LeafDaysLeft: &days, LeafKeyType: "ecdsa", LeafKeyBits: 256,
+			ScannedAt: time.Unix(1700000000, int64(i)*1000).UTC(),
+		}
+	}
+	rows[0].LeafDaysLeft = nil
+	return rows
+}
+
 // writeRows writes rows to a table of dir and returns the parts.
 func writeRows[T any](t *testing.T, dir, table string, rows []T, opts WriterOptions) []Part {
 	t.Helper()
@@ -123,6 +144,17 @@ func TestRoundTrip(t *testing.T) {
 	parts := writeRows(t, dir, TableDomains, domains, WriterOptions{PartRows: 5, Metadata: meta})
 	mxHosts := sampleMXHosts(3)
 	parts = append(parts, writeRows(t, dir, TableMXHosts, mxHosts, WriterOptions{Metadata: meta})...)
+	endpoints := sampleEndpoints(3)
+	parts = append(parts, writeRows(t, dir, TableEndpoints, endpoints, WriterOptions{Metadata: meta})...)
+	t.Run("endpoints", func(t *testing.T) {
+		got, err := ReadTable[Endpoint](dir, TableEndpoints)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := diff(endpoints, got); d != "" {
+			t.Errorf("ReadTable %s", d)
+		}
+	})
 
 	t.Run("domains", func(t *testing.T) {
 		got, err := ReadTable[Domain](dir, TableDomains)
@@ -162,6 +194,7 @@ func TestRoundTrip(t *testing.T) {
 			"domains domains/part-00003.parquet 5",
 			"domains domains/part-00004.parquet 3",
 			"mx_hosts mx_hosts/part-00000.parquet 3",
+			"endpoints endpoints/part-00000.parquet 3",
 		}
 		if d := diff(want, got); d != "" {
 			t.Errorf("parts %s", d)
