@@ -111,7 +111,7 @@ func (g *generator) secModes() {
 		}
 		for _, i := range perm {
 			e := &w.entries[i]
-			ok := e.cat == catSelf
+			ok := e.cat == catSelf && !e.special
 			if b.noMX {
 				ok = e.cat == catNone || e.cat == catImplicit
 			}
@@ -129,6 +129,10 @@ func (g *generator) secModes() {
 		}
 		e := &w.entries[i]
 		switch {
+		case e.special && x < 0.25:
+			e.sec = secNSEC3
+		case e.special:
+			e.sec = secNSEC
 		case x < 0.10:
 			e.sec = secUnsigned
 		case x < 0.25:

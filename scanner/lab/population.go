@@ -142,6 +142,8 @@ type entry struct {
 	v6i     int32   // index of the entry for its IPv6 addresses
 	cnHost  int8    // catMXCNAME: provider host index, -1 for an in-zone target
 	sec     secMode // how the zone is signed in a DNSSEC world
+	dcase   dcase   // special DANE case of a self-hosted entry
+	special bool    // the entry shows one of specialCases: secure in a DNSSEC world
 }
 
 // Self-hosted host naming.
@@ -192,9 +194,10 @@ type generator struct {
 	tlsaSeen int     // self-hosted TLSA variants drawn so far
 	w        *World
 	used     map[string]struct{}
-	tldCW    []float64 // cumulative TLD weights
-	prvCW    []float64 // cumulative provider weights
-	v4       int32     // next self-hosted IPv4 pool index
+	tldCW    []float64   // cumulative TLD weights
+	prvCW    []float64   // cumulative provider weights
+	v4       int32       // next self-hosted IPv4 pool index
+	copyOf   map[int]int // alias and duplicate lines → the line whose DANE truth they share
 }
 
 func newGenerator(cfg Config) *generator {
@@ -353,6 +356,8 @@ func (g *generator) run() error {
 		w.truth[i] = g.truthOf(idx)
 		w.truth[i].Name = written
 	}
+	g.assignCases()
+	g.copyOf = make(map[int]int)
 
 	// Aliases point at a provider domain of the list; duplicates copy one.
 	var targets []int
@@ -368,6 +373,7 @@ func (g *generator) run() error {
 		if len(targets) > 0 {
 			j := targets[g.rng.IntN(len(targets))]
 			e.target = w.entries[g.lineEnt[j]].name
+			g.copyOf[i] = j
 			d = w.truth[j]
 			d.MXHosts = slices.Clone(d.MXHosts)
 			d.MTASTS, d.TLSRPT = false, false
@@ -390,6 +396,7 @@ func (g *generator) run() error {
 			continue
 		}
 		j := targets[g.rng.IntN(len(targets))]
+		g.copyOf[i] = j
 		w.lines[i] = w.lines[j]
 		w.truth[i] = w.truth[j]
 		w.truth[i].MXHosts = slices.Clone(w.truth[j].MXHosts)
@@ -398,7 +405,27 @@ func (g *generator) run() error {
 	if g.cfg.DNSSEC {
 		g.secKeys()
 	}
+	p, err := newPKI(g.cfg.Seed)
+	if err != nil {
+		return err
+	}
+	w.pki = p
+	g.daneTruth()
 	return nil
+}
+
+// daneTruth sets Domain.DANE and Domain.DANEReason of every line.
+func (g *generator) daneTruth() {
+	w := g.w
+	for i, idx := range g.lineEnt {
+		if _, ok := g.copyOf[i]; ok || idx < 0 {
+			continue
+		}
+		w.truth[i].DANE, w.truth[i].DANEReason = w.rollup(w.entryRefs(int(idx)), g.cfg.DNSSEC)
+	}
+	for i, j := range g.copyOf {
+		w.truth[i].DANE, w.truth[i].DANEReason = w.truth[j].DANE, w.truth[j].DANEReason
+	}
 }
 
 func (g *generator) addEntry(e entry) int {
@@ -638,7 +665,7 @@ func (g *generator) truthOf(idx int) Domain {
 		}
 	case catSelf, catBigTLSA, catBigTXT, catBigSTS, catManyMX, catMXLoop, catMXCNAME:
 		d.Kind, d.MXHosts = KindMX, selfHosts(e)
-		d.TLSAAll = (e.tlsa >= 0 && !e.partial) || e.cat == catBigTLSA
+		d.TLSAAll = ((e.tlsa >= 0 || e.dcase != caseNone) && !e.partial) || e.cat == catBigTLSA
 		if e.cat == catMXCNAME && e.prov >= 0 {
 			d.Provider = g.w.providers[e.prov].domain
 		}

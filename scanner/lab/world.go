@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Kinds of domains: what a correct scanner finds for a domain of the list.
@@ -59,6 +60,16 @@ type Domain struct {
 	// world is unsigned and for invalid lines.
 	DNSSEC       string
 	DNSSECReason string
+	// DANE rolls up the endpoint truth (World.Endpoints, validated in a
+	// DNSSEC world, not in an unsigned one) over every address of every
+	// MX host: "all" when every endpoint passes, "some" when some do,
+	// "none" when none does; "" when the domain has no MX host with an
+	// address. DANEReason is, for "some" and "none", the DANEReason of the
+	// first endpoint that does not pass (hosts in MXHosts order, IPv4
+	// first), or its DANEStatus when that has no reason
+	// ("no_usable_records", "not_applicable").
+	DANE       string
+	DANEReason string
 }
 
 // Files names what World.WriteFiles wrote.
@@ -113,6 +124,11 @@ type World struct {
 	zones     map[string]zoneRef  // origin (FQDN) → zone
 	faults    map[string]fault    // domain (FQDN) → behaviour
 	sec       map[string]*zoneSec // origin (FQDN) → signing state; nil when unsigned
+	pki       *pki                // the lab CA and leaf key pools
+	cases     []caseHost          // the special DANE cases, in specialCases order
+
+	hostOnce sync.Once
+	hostIdx  map[string]hostRef // MX host name → host; built by hostIndex
 }
 
 // Domains returns the truth for each input line, parallel to InputLines:

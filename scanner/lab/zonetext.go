@@ -134,7 +134,7 @@ func (w *World) renderProvider(z zw, i int) {
 	z.head(origin)
 	w.apexSec(z, origin)
 	z.rr(origin, ttlDefault, "MX", "10 "+p.hosts[0].name+".")
-	for _, h := range p.hosts {
+	for hi, h := range p.hosts {
 		for _, a := range h.v4 {
 			z.rr(h.name+".", ttlDefault, "A", a)
 		}
@@ -142,15 +142,19 @@ func (w *World) renderProvider(z zw, i int) {
 			z.rr(h.name+".", ttlDefault, "AAAA", a)
 		}
 		owner := "_25._tcp." + h.name + "."
+		// The random stream is drawn as before the records were tied to
+		// the certificates; only the rollover's next key keeps its draw.
+		var old []string
 		switch p.tlsa {
 		case ptlsa311:
-			z.rr(owner, ttlDefault, "TLSA", "3 1 1 "+randHex(r, 32))
-		case ptlsaRollover:
-			z.rr(owner, ttlDefault, "TLSA", "3 1 1 "+randHex(r, 32))
-			z.rr(owner, ttlDefault, "TLSA", "3 1 1 "+randHex(r, 32))
-		case ptlsaTA:
-			z.rr(owner, ttlDefault, "TLSA", "2 1 1 "+randHex(r, 32))
-			z.rr(owner, ttlDefault, "TLSA", "3 1 1 "+randHex(r, 32))
+			old = []string{"3 1 1 " + randHex(r, 32)}
+		case ptlsaRollover, ptlsaTA:
+			old = []string{"3 1 1 " + randHex(r, 32), "3 1 1 " + randHex(r, 32)}
+		}
+		ref := hostRef{prov: int32(i), entry: -1, h: int32(hi)}
+		prof := w.profile(ref)
+		for _, rec := range w.records(ref, old) {
+			z.rr(owner, ttlDefault, "TLSA", w.rdata(prof, rec))
 		}
 	}
 }
@@ -209,10 +213,11 @@ func (w *World) renderDomain(z zw, idx int) {
 	z.head(origin)
 	w.apexSec(z, origin)
 
-	hostAddrs := func(host string, h int) {
-		z.rr(host+".", ttlDefault, "A", poolV4(e.v4+int32(h)))
-		if e.v6 {
-			z.rr(host+".", ttlDefault, "AAAA", selfV6(e.v6i, h))
+	hostAddrs := func(host string, slot int) {
+		v4, v6 := w.selfAddrs(e, slot)
+		z.rr(host+".", ttlDefault, "A", v4)
+		if v6 != "" {
+			z.rr(host+".", ttlDefault, "AAAA", v6)
 		}
 	}
 	switch e.cat {
@@ -232,7 +237,7 @@ func (w *World) renderDomain(z zw, idx int) {
 		for i, h := range hosts {
 			hostAddrs(h, i%2)
 		}
-		w.renderSelfTLSA(z, r, e, hosts)
+		w.renderSelfTLSA(z, r, idx, e, hosts)
 	case catMXCNAME:
 		z.rr(origin, ttlDefault, "MX", "10 mx."+origin)
 		if e.prov >= 0 {
@@ -262,34 +267,45 @@ func (w *World) renderDomain(z zw, idx int) {
 	w.renderPolicyTXT(z, r, e)
 }
 
-func (w *World) renderSelfTLSA(z zw, r *rand.Rand, e *entry, hosts []string) {
+// renderSelfTLSA writes the TLSA records of a self-hosted entry's hosts.
+// The random stream is drawn as before the records were tied to the
+// certificates, so that the rest of the zone is unchanged; random data is
+// kept where a record is meant to match nothing (see records).
+func (w *World) renderSelfTLSA(z zw, r *rand.Rand, idx int, e *entry, hosts []string) {
 	if e.cat == catBigTLSA {
-		owner := "_25._tcp." + hosts[0] + "."
-		for range 20 {
-			z.rr(owner, ttlDefault, "TLSA", "3 1 2 "+randHex(r, 64))
+		old := make([]string, 20)
+		for i := range old {
+			old[i] = "3 1 2 " + randHex(r, 64)
+		}
+		ref := hostRef{prov: -1, entry: int32(idx)}
+		prof := w.profile(ref)
+		for _, rec := range w.records(ref, old) {
+			z.rr("_25._tcp."+hosts[0]+".", ttlDefault, "TLSA", w.rdata(prof, rec))
 		}
 		return
 	}
-	if e.tlsa < 0 {
+	if e.tlsa < 0 && e.dcase == caseNone {
 		return
 	}
 	ttl := ttlDefault
-	switch x := r.IntN(10); x {
-	case 0:
-		ttl = 300
-	case 1:
-		ttl = 86400
-	}
-	rdata := make([]string, e.tlsaN)
-	for i := range rdata {
-		rdata[i] = tlsaRdata(r, e.tlsa)
+	var old []string
+	if e.dcase == caseNone {
+		switch x := r.IntN(10); x {
+		case 0:
+			ttl = 300
+		case 1:
+			ttl = 86400
+		}
+		old = make([]string, e.tlsaN)
+		for i := range old {
+			old[i] = tlsaRdata(r, e.tlsa)
+		}
 	}
 	for i, h := range hosts {
-		if i > 0 && e.partial {
-			break
-		}
-		for _, rd := range rdata {
-			z.rr("_25._tcp."+h+".", ttl, "TLSA", rd)
+		ref := hostRef{prov: -1, entry: int32(idx), h: int32(i)}
+		prof := w.profile(ref)
+		for _, rec := range w.records(ref, old) {
+			z.rr("_25._tcp."+h+".", ttl, "TLSA", w.rdata(prof, rec))
 		}
 	}
 }
