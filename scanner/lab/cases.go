@@ -253,25 +253,29 @@ func (w *World) refName(ref hostRef) string {
 }
 
 // addrs returns the addresses of a host as rendered, IPv4 first.
-func (w *World) addrs(ref hostRef) []string {
+func (w *World) addrs(ref hostRef) []string { return w.addrsInto(ref, nil) }
+
+// addrsInto appends the addresses of a host to buf.
+func (w *World) addrsInto(ref hostRef, buf []string) []string {
 	ref = w.target(ref)
 	if ref.prov >= 0 {
 		ph := &w.providers[ref.prov].hosts[ref.h]
-		return append(append([]string(nil), ph.v4...), ph.v6...)
+		return append(append(buf, ph.v4...), ph.v6...)
 	}
 	e := &w.entries[ref.entry]
 	if e.cat == catMXLoop {
-		return nil
+		return buf
 	}
 	slot := 0
 	if e.cat != catMXCNAME {
 		slot = int(ref.h) % 2
 	}
 	v4, v6 := w.selfAddrs(e, slot)
-	if v6 == "" {
-		return []string{v4}
+	buf = append(buf, v4)
+	if v6 != "" {
+		buf = append(buf, v6)
 	}
-	return []string{v4, v6}
+	return buf
 }
 
 // hostProfile is what the server of a host presents.
@@ -601,20 +605,31 @@ func verdictOf(p hostProfile, recs []recSpec, mode srvMode, applies bool, sigAlg
 }
 
 // rollup returns Domain.DANE and Domain.DANEReason for a domain's hosts.
+// It computes only the ordinary handshake's verdict, without allocating.
 func (w *World) rollup(refs []hostRef, validated bool) (string, string) {
 	n, passed := 0, 0
 	reason := ""
+	var buf [2]string
 	for _, ref := range refs {
-		for _, t := range w.endpoints(ref, validated) {
+		tref := w.target(ref)
+		prof := w.profile(tref)
+		recs := w.records(tref, nil)
+		applies := len(recs) > 0 && (!validated || w.secure(ref) && w.secure(tref))
+		for _, a := range w.addrsInto(ref, buf[:0]) {
+			mode := prof.mode
+			if a == addrUnreachableV6 {
+				mode = srvUnreachable
+			}
+			v := verdictOf(prof, recs, mode, applies, "any")
 			n++
-			if t.DANEStatus == "pass" {
+			if v.DANEStatus == "pass" {
 				passed++
 				continue
 			}
 			if reason == "" {
-				reason = t.DANEReason
+				reason = v.DANEReason
 				if reason == "" {
-					reason = t.DANEStatus
+					reason = v.DANEStatus
 				}
 			}
 		}

@@ -2,6 +2,8 @@ package lab
 
 import (
 	"bufio"
+	"maps"
+	"slices"
 	"context"
 	"errors"
 	"net"
@@ -172,7 +174,9 @@ func TestSMTPWorld(t *testing.T) {
 	w, s := startSMTP(t, Config{Domains: 3000, Seed: 11})
 	statuses := map[string]int{}
 	k := 0
-	for host, ref := range w.hostIndex() {
+	hosts := slices.Sorted(maps.Keys(w.hostIndex()))
+	for _, host := range hosts {
+		ref := w.hostIndex()[host]
 		if len(w.records(w.target(ref), nil)) == 0 && !ref.alias {
 			if k++; k%25 != 0 {
 				continue
