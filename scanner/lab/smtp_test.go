@@ -2,13 +2,13 @@ package lab
 
 import (
 	"bufio"
-	"maps"
-	"slices"
 	"context"
 	"errors"
+	"maps"
 	"net"
 	"net/netip"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
