@@ -49,6 +49,8 @@ type scan struct {
 	hosts  *hostCache
 	// validator is nil when the scan runs without DNSSEC validation.
 	validator *dnssec.Validator
+	// smtp is nil when the scan runs without SMTP probes.
+	smtp *smtpPool
 }
 
 // lookup makes one lookup and returns its answer and its columns, with the
@@ -188,8 +190,20 @@ func (s *scan) domain(ctx context.Context, e datasets.Entry) *datasets.Domain {
 	if s.validator != nil && len(mx.Records) > 0 {
 		d.MXSecure = mxRow.DNSSEC == datasets.DNSSECSecure
 	}
+	var firstMiss string
 	for _, h := range hosts {
 		sum := s.host(ctx, h)
+		if sum.daneStatus == datasets.DANEPass {
+			d.MXHostsPassing++
+		} else if firstMiss == "" {
+			firstMiss = h + ": " + sum.daneStatus
+			if sum.daneStatus == "" {
+				firstMiss = h + ": not probed"
+			}
+			if sum.daneReason != "" {
+				firstMiss += " " + sum.daneReason
+			}
+		}
 		switch {
 		case s.validator == nil && sum.hasTLSA:
 			d.MXHostsWithTLSA++
@@ -204,6 +218,18 @@ func (s *scan) domain(ctx context.Context, e datasets.Entry) *datasets.Domain {
 		interrupted = interrupted || sum.interrupted
 	}
 	d.TLSAAllMX = len(hosts) > 0 && int(d.MXHostsWithTLSA) == len(hosts)
+	if s.smtp != nil && len(hosts) > 0 {
+		switch {
+		case int(d.MXHostsPassing) == len(hosts) && (s.validator == nil || d.MXSecure):
+			d.DANE = datasets.DANEAll
+		case int(d.MXHostsPassing) == len(hosts):
+			d.DANE, d.DANEReason = datasets.DANESome, "mx not secure"
+		case d.MXHostsPassing > 0:
+			d.DANE, d.DANEReason = datasets.DANESome, firstMiss
+		default:
+			d.DANE, d.DANEReason = datasets.DANENone, firstMiss
+		}
+	}
 
 	if d.Failure == lookup.FailNXDomain || resolverFailure(d.Failure) {
 		why := "not queried: the MX lookup failed with " + d.Failure

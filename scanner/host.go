@@ -23,6 +23,9 @@ type hostSummary struct {
 	// and tlsa_state (false and "" without DNSSEC validation).
 	addressesSecure bool
 	tlsaState       string
+	// daneStatus and daneReason are the host row's dane_status and
+	// dane_reason ("" without SMTP probes).
+	daneStatus, daneReason string
 }
 
 // hostCache remembers host summaries (bounded, least recently used out) and
@@ -99,15 +102,25 @@ func (s *scan) host(ctx context.Context, host string) hostSummary {
 			return sum, nil
 		}
 		row := s.probeHost(ctx, host)
+		var eps []*datasets.Endpoint
+		if s.smtp != nil && len(row.Addresses) > 0 && row.Failure == "" {
+			eps = s.probeEndpoints(ctx, row)
+			hostVerdict(row, eps)
+		}
 		sum := hostSummary{
 			hasTLSA:         len(row.TLSA.Records) > 0,
 			interrupted:     row.Failure == FailInterrupted,
 			addressesSecure: row.AddressesSecure,
 			tlsaState:       row.TLSAState,
+			daneStatus:      row.DANEStatus,
+			daneReason:      row.DANEReason,
 		}
 		if s.hosts.add(host, sum) {
 			s.stats.Hosts.Add(1)
 			s.rows <- rowMsg{host: row}
+			for _, e := range eps {
+				s.rows <- rowMsg{endpoint: e}
+			}
 		}
 		return sum, nil
 	})

@@ -15,6 +15,7 @@ package scanner
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -35,6 +36,7 @@ import (
 	"github.com/danescan/danescan/datasets"
 	"github.com/danescan/danescan/scanner/dnssec"
 	"github.com/danescan/danescan/scanner/lookup"
+	"github.com/danescan/danescan/scanner/starttls"
 )
 
 // Config holds the scan's settings. Zero values take the documented
@@ -87,6 +89,37 @@ type Config struct {
 	// they were read from); default AnchorsIANARoot when TrustAnchors is
 	// empty, "custom" otherwise.
 	TrustAnchorSource string
+	// SMTP turns on the STARTTLS probe of every address of every MX host
+	// (package starttls) and the DANE verdict on what each presents
+	// (package dane), written to the endpoints table. Off, the scan is
+	// DNS-only.
+	SMTP bool
+	// SMTPWorkers bounds the SMTP probes running at once. Default 50.
+	SMTPWorkers int
+	// SMTPRate is the global budget of new SMTP connections per second;
+	// 0 means no limit.
+	SMTPRate float64
+	// AddressInterval is the least time between the end of one connection
+	// to an address and the start of the next (there is never more than
+	// one at a time per address). Default 1s.
+	AddressInterval time.Duration
+	// STARTTLS configures the probe: EHLO name, per-stage timeouts, limits.
+	// Its Dial and SigAlgs fields are ignored (SMTPDial and SigAlgs are
+	// used).
+	STARTTLS starttls.Config
+	// SMTPDial opens SMTP connections; nil means a net.Dialer. The lab
+	// maps its world's addresses to in-process servers here.
+	SMTPDial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// SigAlgs selects the handshakes per address: "any" (default, one
+	// ordinary handshake), "both" (one offering only ECDSA, one only RSA),
+	// "ecdsa", "rsa" or "all" (see starttls.SigAlgsModes).
+	SigAlgs string
+	// Exclude lists addresses and names never touched; nil excludes
+	// nothing.
+	Exclude *Exclude
+	// Roots are the roots of the PKIX information beside the DANE
+	// verdict; nil means the system roots.
+	Roots *x509.CertPool
 	// Extra is added to the manifest's config object (e.g. the lab's seed).
 	Extra map[string]any
 	// Dial opens connections to resolvers; default a net.Dialer.
@@ -115,6 +148,8 @@ type Stats struct {
 	Queries atomic.Int64
 	// Hosts counts MX hosts probed.
 	Hosts atomic.Int64
+	// Endpoints counts SMTP endpoints probed.
+	Endpoints atomic.Int64
 	// DNSSEC counts the validator's signature checks and cache use.
 	DNSSEC dnssec.Counters
 }
@@ -149,6 +184,15 @@ func (c *Config) defaults() {
 	if c.MaxMXHosts <= 0 {
 		c.MaxMXHosts = 16
 	}
+	if c.SMTPWorkers <= 0 {
+		c.SMTPWorkers = 50
+	}
+	if c.AddressInterval <= 0 {
+		c.AddressInterval = time.Second
+	}
+	if c.SigAlgs == "" {
+		c.SigAlgs = starttls.SigAlgsAny
+	}
 	if c.Grace <= 0 {
 		c.Grace = 5 * time.Second
 	}
@@ -174,8 +218,9 @@ func (c *Config) defaults() {
 // rowMsg carries one finished row to the writer goroutine: exactly one of
 // the fields is set.
 type rowMsg struct {
-	domain *datasets.Domain
-	host   *datasets.MXHost
+	domain   *datasets.Domain
+	host     *datasets.MXHost
+	endpoint *datasets.Endpoint
 }
 
 // Run scans the inputs and writes the dataset to outDir. It fails before
@@ -228,6 +273,13 @@ func Run(ctx context.Context, cfg Config, inputs []Input, outDir string, stats *
 		domains.Close()
 		return nil, err
 	}
+	endpoints, err := datasets.NewTableWriter[datasets.Endpoint](outDir, datasets.TableEndpoints, datasets.WriterOptions{PartRows: cfg.PartRows, Metadata: meta})
+	if err != nil {
+		domains.Close()
+		hosts.Close()
+		return nil, err
+	}
+	tables := &tableSet{domains: domains, hosts: hosts, endpoints: endpoints}
 
 	hostname, _ := os.Hostname()
 	man := &datasets.Manifest{
@@ -248,11 +300,20 @@ func Run(ctx context.Context, cfg Config, inputs []Input, outDir string, stats *
 			"host_cache":     cfg.HostCacheSize,
 			"edns_udp_size":  lookup.UDPSize,
 			"dnssec_enabled": cfg.DNSSEC,
+			"smtp_enabled":   cfg.SMTP,
 		},
 		Counts: map[string]int64{},
 	}
 	if cfg.DNSSEC {
 		man.Config["trust_anchors"] = cfg.TrustAnchorSource
+	}
+	if cfg.SMTP {
+		man.Config["smtp_workers"] = cfg.SMTPWorkers
+		man.Config["smtp_rate"] = cfg.SMTPRate
+		man.Config["address_interval"] = cfg.AddressInterval.String()
+		man.Config["sigalgs"] = cfg.SigAlgs
+		man.Config["ehlo"] = cfg.STARTTLS.WithDefaults().EHLO
+		man.Config["exclude_entries"] = cfg.Exclude.Len()
 	}
 	for k, v := range cfg.Extra {
 		man.Config[k] = v
@@ -292,6 +353,12 @@ func Run(ctx context.Context, cfg Config, inputs []Input, outDir string, stats *
 	if cfg.DNSSEC {
 		s.validator = newValidator(&cfg, client, stats)
 	}
+	if cfg.SMTP {
+		if s.smtp, err = newSMTPPool(&cfg); err != nil {
+			tables.close()
+			return nil, err
+		}
+	}
 
 	// The manifest is written now and again whenever a part is finished,
 	// with "complete": false, so that a dataset whose scan was killed or
@@ -300,8 +367,7 @@ func Run(ctx context.Context, cfg Config, inputs []Input, outDir string, stats *
 		man.Inputs = append(man.Inputs, datasets.Input{Path: r.Summary().Path, Format: r.Format()})
 	}
 	if err := datasets.WriteManifest(outDir, man); err != nil {
-		domains.Close()
-		hosts.Close()
+		tables.close()
 		return nil, err
 	}
 	counts := make(map[string]int64)
@@ -313,14 +379,14 @@ func Run(ctx context.Context, cfg Config, inputs []Input, outDir string, stats *
 	}
 	writerErr := make(chan error, 1) // written once by the writer goroutine, read by Run
 	go func() {
-		writerErr <- writeRows(rows, domains, hosts, counts, cfg.FlushInterval, stats, checkpoint)
+		writerErr <- writeRows(rows, tables, counts, cfg.FlushInterval, stats, checkpoint)
 	}()
 
 	seed := maphash.MakeSeed()
 	seen := make(map[uint64]struct{})
 	var g errgroup.Group
 	g.SetLimit(cfg.Workers)
-	var duplicates, invalid, distinct, inputErrors int64
+	var duplicates, invalid, distinct, inputErrors, excluded int64
 	interrupted := false
 read:
 	for _, r := range readers {
@@ -342,6 +408,14 @@ read:
 			if e.Err != nil {
 				invalid++
 				rows <- rowMsg{domain: invalidRow(cfg.ScanID, e, cfg.Now().UTC())}
+				continue
+			}
+			if cfg.Exclude.Name(e.Domain) {
+				d := invalidRow(cfg.ScanID, e, cfg.Now().UTC())
+				d.Domain, d.Failure, d.Error = e.Domain, FailExcluded, "excluded by the exclusion list: not looked up"
+				d.MXKind = KindUnknown
+				excluded++
+				rows <- rowMsg{domain: d}
 				continue
 			}
 			h := maphash.String(seed, e.Domain)
@@ -377,6 +451,10 @@ read:
 	man.Counts["domains"] = distinct
 	man.Counts["duplicates"] = duplicates
 	man.Counts["invalid"] = invalid
+	man.Counts["excluded"] = excluded
+	if cfg.SMTP {
+		man.Counts["endpoints_probed"] = stats.Endpoints.Load()
+	}
 	man.Counts["input_errors"] = inputErrors
 	man.Counts["dns_queries"] = client.Sent()
 	if cfg.DNSSEC {
@@ -388,7 +466,7 @@ read:
 	for k, v := range counts {
 		man.Counts[k] = v
 	}
-	man.Parts = append(domains.Parts(), hosts.Parts()...)
+	man.Parts = tables.parts()
 	if err := datasets.WriteManifest(outDir, man); err != nil {
 		return man, err
 	}
@@ -404,10 +482,33 @@ read:
 	return man, nil
 }
 
+// tableSet is the writers of a dataset's tables.
+type tableSet struct {
+	domains   *datasets.TableWriter[datasets.Domain]
+	hosts     *datasets.TableWriter[datasets.MXHost]
+	endpoints *datasets.TableWriter[datasets.Endpoint]
+}
+
+func (t *tableSet) partCount() int {
+	return t.domains.PartCount() + t.hosts.PartCount() + t.endpoints.PartCount()
+}
+
+func (t *tableSet) parts() []datasets.Part {
+	return append(append(t.domains.Parts(), t.hosts.Parts()...), t.endpoints.Parts()...)
+}
+
+func (t *tableSet) flush() error {
+	return errors.Join(t.domains.Flush(), t.hosts.Flush(), t.endpoints.Flush())
+}
+
+func (t *tableSet) close() error {
+	return errors.Join(t.domains.Close(), t.hosts.Close(), t.endpoints.Close())
+}
+
 // writeRows owns the table writers: it is the only goroutine that touches
 // them. It counts what the summary reports, calls checkpoint with all parts
-// whenever a part has been finished, and closes both writers.
-func writeRows(rows <-chan rowMsg, domains *datasets.TableWriter[datasets.Domain], hosts *datasets.TableWriter[datasets.MXHost], counts map[string]int64, every time.Duration, stats *Stats, checkpoint func([]datasets.Part) error) error {
+// whenever a part has been finished, and closes the writers.
+func writeRows(rows <-chan rowMsg, t *tableSet, counts map[string]int64, every time.Duration, stats *Stats, checkpoint func([]datasets.Part) error) error {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	var err error
@@ -418,27 +519,29 @@ func writeRows(rows <-chan rowMsg, domains *datasets.TableWriter[datasets.Domain
 	}
 	nparts := 0
 	for {
-		if n := domains.PartCount() + hosts.PartCount(); n != nparts {
+		if n := t.partCount(); n != nparts {
 			nparts = n
-			keep(checkpoint(append(domains.Parts(), hosts.Parts()...)))
+			keep(checkpoint(t.parts()))
 		}
 		select {
 		case <-tick.C:
-			keep(domains.Flush())
-			keep(hosts.Flush())
+			keep(t.flush())
 		case m, ok := <-rows:
 			if !ok {
-				keep(domains.Close())
-				keep(hosts.Close())
+				keep(t.close())
 				return err
 			}
-			if m.domain != nil {
+			switch {
+			case m.domain != nil:
 				countDomain(counts, m.domain)
-				keep(domains.Write(m.domain))
+				keep(t.domains.Write(m.domain))
 				stats.Done.Add(1)
-			} else {
+			case m.host != nil:
 				countHost(counts, m.host)
-				keep(hosts.Write(m.host))
+				keep(t.hosts.Write(m.host))
+			default:
+				countEndpoint(counts, m.endpoint)
+				keep(t.endpoints.Write(m.endpoint))
 			}
 		}
 	}
@@ -468,6 +571,9 @@ func countDomain(c map[string]int64, d *datasets.Domain) {
 	if d.MTASTSPublished {
 		c["mta_sts"]++
 	}
+	if d.DANE != "" {
+		c["dane_"+d.DANE]++
+	}
 	if d.TLSRPTPublished {
 		c["tlsrpt"]++
 	}
@@ -487,4 +593,15 @@ func countHost(c map[string]int64, h *datasets.MXHost) {
 	if h.TLSAState != "" {
 		c["hosts_tlsa_"+h.TLSAState]++
 	}
+	if h.DANEStatus != "" {
+		c["hosts_dane_"+h.DANEStatus]++
+	}
+}
+
+func countEndpoint(c map[string]int64, e *datasets.Endpoint) {
+	c["rows_endpoints"]++
+	if e.Failure != "" {
+		c["endpoint_failure_"+e.Failure]++
+	}
+	c["endpoint_dane_"+e.DANEStatus]++
 }

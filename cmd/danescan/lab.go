@@ -43,6 +43,9 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "danescan lab: --out must not be empty")
 		return exitUsage
 	}
+	// Until the lab serves SMTP, its MX addresses (documentation ranges)
+	// must never be dialled.
+	f.noSMTP = true
 	// A lab dataset is cheap to make again: running the quick start twice
 	// replaces the previous one instead of failing.
 	f.replace = true
@@ -164,7 +167,7 @@ func cmdLabServe(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		anchor, _ = filepath.Abs(files.TrustAnchor)
 		validation = "--trust-anchor " + anchor
 	}
-	fmt.Fprintf(stdout, "resolver     %s\ndomain list  %s\nzone files   %s\ntrust anchor %s\n\nscan it with:\n  danescan scan --resolver %s --timeout 500ms --retries 1 %s %s --out lab-scan\n\nCtrl-C stops the lab.\n",
+	fmt.Fprintf(stdout, "resolver     %s\ndomain list  %s\nzone files   %s\ntrust anchor %s\n\nscan it with (--no-smtp: the world's MX addresses are documentation addresses, not served here):\n  danescan scan --resolver %s --timeout 500ms --retries 1 --no-smtp %s %s --out lab-scan\n\nCtrl-C stops the lab.\n",
 		srv.Addr(), list, zones, anchor, srv.Addr(), validation, list)
 	<-ctx.Done()
 	fmt.Fprintf(stdout, "lab stopped after %d queries\n", srv.Queries())

@@ -53,7 +53,9 @@ func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 
 // fastScanFlags are the scan flags for a lab resolver at addr.
 func fastScanFlags(addr string) []string {
-	return []string{"--resolver", addr, "--timeout", "300ms", "--retries", "0", "--quiet", "--workers", "50"}
+	// --no-smtp: the lab's MX hosts have documentation addresses
+	// (192.0.2.0/24, 2001:db8::/32) that a test must never connect to.
+	return []string{"--resolver", addr, "--timeout", "300ms", "--retries", "0", "--quiet", "--workers", "50", "--no-smtp"}
 }
 
 // writeFile writes data to dir/name and returns the path.
@@ -551,7 +553,7 @@ func startSlowScan(t *testing.T, stdout, stderr *bytes.Buffer) (*exec.Cmd, *lab.
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	t.Cleanup(cancel)
 	cmd := exec.CommandContext(ctx, bin, "scan", list, "--out", out, "--resolver", addr,
-		"--timeout", "300ms", "--retries", "0", "--quiet", "--workers", "5", "--dns-qps", "300", "--part-rows", "50")
+		"--timeout", "300ms", "--retries", "0", "--quiet", "--workers", "5", "--dns-qps", "300", "--part-rows", "50", "--no-smtp")
 	if stdout != nil {
 		cmd.Stdout, cmd.Stderr = stdout, stderr
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/danescan/danescan/scanner"
 	"github.com/danescan/danescan/scanner/dnssec"
 	"github.com/danescan/danescan/scanner/lookup"
+	"github.com/danescan/danescan/scanner/starttls"
 )
 
 // systemResolverQPS is the default --dns-qps when the resolvers come from
@@ -50,6 +51,16 @@ type scanFlags struct {
 	dnssec        bool
 	anchors       []dns.RR
 	anchorsSource string
+	// SMTP probes.
+	noSMTP       bool
+	smtpWorkers  int
+	smtpRate     float64
+	addrInterval time.Duration
+	smtpTimeout  time.Duration
+	ehlo         string
+	sigalgs      string
+	excludeFile  string
+	exclude      *scanner.Exclude
 }
 
 func (f *scanFlags) register(fs *flag.FlagSet, defaultOut string, defaultTimeout time.Duration, defaultRetries int) {
@@ -62,6 +73,31 @@ func (f *scanFlags) register(fs *flag.FlagSet, defaultOut string, defaultTimeout
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress and no informational log lines")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the scan to this file")
 	fs.BoolVar(&f.replace, "replace", false, "replace a dataset already in --out (its manifest.json and table folders)")
+	fs.BoolVar(&f.noSMTP, "no-smtp", false, "DNS only: do not connect to MX hosts (no endpoints table rows, no DANE verdicts)")
+	fs.IntVar(&f.smtpWorkers, "smtp-workers", 50, "SMTP probes running at once")
+	fs.Float64Var(&f.smtpRate, "smtp-rate", 20, "global limit of new SMTP connections per second (0: no limit)")
+	fs.DurationVar(&f.addrInterval, "address-interval", time.Second, "least time between two connections to the same address (never more than one at a time)")
+	fs.DurationVar(&f.smtpTimeout, "smtp-timeout", 30*time.Second, "timeout of each SMTP stage (banner, EHLO, STARTTLS, TLS handshake; connect: a third of it)")
+	fs.StringVar(&f.ehlo, "ehlo", "", "name sent with EHLO (default: this machine's host name)")
+	fs.StringVar(&f.sigalgs, "sigalgs", "any", "TLS handshakes per address: any (one ordinary handshake), both (one offering only ECDSA, one only RSA; TLS 1.2), ecdsa, rsa, all")
+	fs.StringVar(&f.excludeFile, "exclude", "", "file of addresses, CIDR prefixes and domain names never to touch (excluded domains and endpoints are rows with failure excluded)")
+}
+
+// loadExclude reads the --exclude file, once, before the scan.
+func (f *scanFlags) loadExclude() error {
+	if f.excludeFile == "" {
+		return nil
+	}
+	fh, err := os.Open(f.excludeFile)
+	if err != nil {
+		return fmt.Errorf("--exclude: %w", err)
+	}
+	defer fh.Close()
+	f.exclude, err = scanner.ParseExclude(fh)
+	if err != nil {
+		return fmt.Errorf("--exclude: %w", err)
+	}
+	return nil
 }
 
 func (f *scanFlags) config(resolvers []string, command []string, logger *slog.Logger) scanner.Config {
@@ -83,6 +119,22 @@ func (f *scanFlags) config(resolvers []string, command []string, logger *slog.Lo
 		DNSSEC:            f.dnssec,
 		TrustAnchors:      f.anchors,
 		TrustAnchorSource: f.anchorsSource,
+
+		SMTP:            !f.noSMTP,
+		SMTPWorkers:     f.smtpWorkers,
+		SMTPRate:        f.smtpRate,
+		AddressInterval: f.addrInterval,
+		SigAlgs:         f.sigalgs,
+		Exclude:         f.exclude,
+		STARTTLS: starttls.Config{
+			EHLO:             f.ehlo,
+			ConnectTimeout:   max(f.smtpTimeout/3, time.Millisecond),
+			BannerTimeout:    f.smtpTimeout,
+			EHLOTimeout:      f.smtpTimeout,
+			STARTTLSTimeout:  f.smtpTimeout,
+			HandshakeTimeout: f.smtpTimeout,
+			QUITTimeout:      min(f.smtpTimeout, 5*time.Second),
+		},
 	}
 }
 
@@ -145,6 +197,14 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if f.out == "" {
 		fmt.Fprintln(stderr, "danescan scan: --out DIR is required")
+		return exitUsage
+	}
+	if _, err := starttls.SigAlgsModes(f.sigalgs); err != nil {
+		fmt.Fprintf(stderr, "danescan scan: --sigalgs: %v\n", err)
+		return exitUsage
+	}
+	if err := f.loadExclude(); err != nil {
+		fmt.Fprintf(stderr, "danescan scan: %v\n", err)
 		return exitUsage
 	}
 	fmtv, err := datasets.ParseFormat(*format)
@@ -402,6 +462,22 @@ func printSummary(w io.Writer, m *datasets.Manifest, out string, elapsed time.Du
 		fmt.Fprintf(w, "  hosts, TLSA dane        %d%s\n", c["hosts_tlsa_dane"], hostPct(c["hosts_tlsa_dane"]))
 		fmt.Fprintf(w, "  hosts, TLSA unusable    %d%s\n", c["hosts_tlsa_unusable"], hostPct(c["hosts_tlsa_unusable"]))
 		fmt.Fprintf(w, "  hosts, TLSA skipped     %d%s\n", c["hosts_tlsa_skipped"], hostPct(c["hosts_tlsa_skipped"]))
+	}
+	if on, _ := m.Config["smtp_enabled"].(bool); on {
+		fmt.Fprintf(w, "  DANE on every MX host   %d%s (some: %d, none: %d)\n", c["dane_all"], pct(c["dane_all"]), c["dane_some"], c["dane_none"])
+		fmt.Fprintf(w, "  endpoints probed        %d (pass %d, fail %d, no usable records %d, transport failed %d, not applicable %d, excluded %d)\n",
+			c["rows_endpoints"], c["endpoint_dane_pass"], c["endpoint_dane_fail"], c["endpoint_dane_no_usable_records"],
+			c["endpoint_dane_transport_failed"], c["endpoint_dane_not_applicable"], c["endpoint_failure_excluded"])
+		var efails []string
+		for k, v := range c {
+			if cls, ok := strings.CutPrefix(k, "endpoint_failure_"); ok {
+				efails = append(efails, fmt.Sprintf("%s %d", cls, v))
+			}
+		}
+		sort.Strings(efails)
+		if len(efails) > 0 {
+			fmt.Fprintf(w, "  SMTP failures by class  %s\n", strings.Join(efails, ", "))
+		}
 	}
 	var fails []string
 	for k, v := range c {

@@ -1,0 +1,97 @@
+package scanner
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+
+	"github.com/danescan/danescan/datasets"
+)
+
+// Exclude lists what a scan must never touch: address ranges that are
+// never connected to, and domain names (with everything below them) that
+// are neither looked up as input domains nor probed as MX hosts. It is
+// read once, before the scan; the zero value excludes nothing.
+type Exclude struct {
+	prefixes []netip.Prefix
+	names    map[string]bool
+}
+
+// ParseExclude reads an exclusion list: one entry per line, an IP address,
+// a CIDR prefix (IPv4 or IPv6) or a domain name; '#' starts a comment. It
+// returns an error naming the first line that is none of these.
+func ParseExclude(r io.Reader) (*Exclude, error) {
+	x := &Exclude{names: map[string]bool{}}
+	sc := bufio.NewScanner(r)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := sc.Text()
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = line[:i]
+		}
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(line); err == nil {
+			x.prefixes = append(x.prefixes, p.Masked())
+			continue
+		}
+		if a, err := netip.ParseAddr(line); err == nil {
+			x.prefixes = append(x.prefixes, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		name, err := datasets.NormalizeDomain(line)
+		if err != nil {
+			return nil, fmt.Errorf("exclude list line %d: %q is not an address, a CIDR prefix or a domain name: %v", n, line, err)
+		}
+		x.names[name] = true
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("exclude list: %w", err)
+	}
+	return x, nil
+}
+
+// Len returns the number of entries.
+func (x *Exclude) Len() int {
+	if x == nil {
+		return 0
+	}
+	return len(x.prefixes) + len(x.names)
+}
+
+// Address reports whether addr is in an excluded range.
+func (x *Exclude) Address(addr netip.Addr) bool {
+	if x == nil {
+		return false
+	}
+	addr = addr.Unmap()
+	for _, p := range x.prefixes {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// Name reports whether name (normalised: lowercase, no trailing dot) or
+// one of its parent domains is excluded.
+func (x *Exclude) Name(name string) bool {
+	if x == nil || len(x.names) == 0 {
+		return false
+	}
+	for {
+		if x.names[name] {
+			return true
+		}
+		i := strings.IndexByte(name, '.')
+		if i < 0 {
+			return false
+		}
+		name = name[i+1:]
+	}
+}
