@@ -38,6 +38,40 @@ type smtpPool struct {
 
 	mu    sync.Mutex
 	slots map[netip.Addr]*addrSlot // guarded by mu
+	// seen holds the probes of endpoints whose TLSA base domain is not
+	// the host name (the host is an alias): another host name that is an
+	// alias of the same name shares its endpoints, so each (address, base
+	// domain, mode) is probed once per scan. Guarded by mu; bounded.
+	seen map[endpointKey]starttls.Result
+}
+
+// endpointKey names an endpoint for the dedup of probes.
+type endpointKey struct {
+	addr       netip.Addr
+	base, mode string
+}
+
+// maxSeen bounds the probes kept for dedup.
+const maxSeen = 20000
+
+// shared returns the probe of an endpoint already probed for another host
+// name with the same TLSA base domain.
+func (p *smtpPool) shared(k endpointKey) (starttls.Result, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r, ok := p.seen[k]
+	return r, ok
+}
+
+func (p *smtpPool) share(k endpointKey, r starttls.Result) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.seen == nil {
+		p.seen = map[endpointKey]starttls.Result{}
+	}
+	if len(p.seen) < maxSeen {
+		p.seen[k] = r
+	}
 }
 
 // addrSlot serialises the connections to one address.
@@ -134,17 +168,27 @@ func (s *scan) probeEndpoints(ctx context.Context, h *datasets.MXHost) []*datase
 				e.Failure, e.Error, e.DANEStatus = FailExcluded, "excluded by the exclusion list", datasets.DANENotProbed
 				continue
 			}
-			pcfg := s.cfg.STARTTLS
-			pcfg.Dial = s.cfg.SMTPDial
-			pcfg.SigAlgs = mode
-			start := s.cfg.Now()
-			res, ok := s.smtp.probe(ctx, pcfg, netip.AddrPortFrom(ip, 25), h.TLSABaseDomain, s.cfg.Now)
-			if !ok {
-				e.Failure, e.Error, e.DANEStatus = FailInterrupted, "the scan ended before the probe", datasets.DANENotProbed
-				continue
+			key := endpointKey{ip, h.TLSABaseDomain, mode}
+			alias := h.TLSABaseDomain != h.Host
+			res, ok := starttls.Result{}, false
+			if alias {
+				res, ok = s.smtp.shared(key)
 			}
-			s.stats.Endpoints.Add(1)
-			e.DurationMS = s.cfg.Now().Sub(start).Milliseconds()
+			if !ok {
+				pcfg := s.cfg.STARTTLS
+				pcfg.Dial = s.cfg.SMTPDial
+				pcfg.SigAlgs = mode
+				start := s.cfg.Now()
+				if res, ok = s.smtp.probe(ctx, pcfg, netip.AddrPortFrom(ip, 25), h.TLSABaseDomain, s.cfg.Now); !ok {
+					e.Failure, e.Error, e.DANEStatus = FailInterrupted, "the scan ended before the probe", datasets.DANENotProbed
+					continue
+				}
+				s.stats.Endpoints.Add(1)
+				e.DurationMS = s.cfg.Now().Sub(start).Milliseconds()
+				if alias {
+					s.smtp.share(key, res)
+				}
+			}
 			fillProbe(e, &res)
 			verdict(e, &res, records, h, validating, s.cfg.Now(), s.smtp.roots)
 		}
