@@ -2,6 +2,7 @@ package lab
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"maps"
@@ -349,5 +350,45 @@ func TestSMTPCloseEndsSessions(t *testing.T) {
 	}
 	if _, err := s.Dial(context.Background(), "tcp", addrNoSTARTTLS+":25"); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("Dial after Close: %v", err)
+	}
+}
+
+// TestDomainDANERollup recomputes Domain.DANE from World.Endpoints for
+// every line of a signed and an unsigned world.
+func TestDomainDANERollup(t *testing.T) {
+	for _, cfg := range []Config{{Domains: 3000, Seed: 5}, {Domains: 3000, Seed: 5, DNSSEC: true}} {
+		w := generate(t, cfg)
+		counts := map[string]int{}
+		for _, d := range w.Domains() {
+			n, passed, reason := 0, 0, ""
+			for _, h := range d.MXHosts {
+				for _, ep := range w.Endpoints(h, cfg.DNSSEC) {
+					n++
+					if ep.DANEStatus == "pass" {
+						passed++
+					} else if reason == "" {
+						reason = cmp.Or(ep.DANEReason, ep.DANEStatus)
+					}
+				}
+			}
+			want := ""
+			switch {
+			case n == 0:
+				reason = ""
+			case passed == n:
+				want, reason = "all", ""
+			case passed > 0:
+				want = "some"
+			default:
+				want = "none"
+			}
+			if d.DANE != want || d.DANEReason != reason {
+				t.Errorf("%+v: DANE %q/%q, want %q/%q", cfg, d.DANE, d.DANEReason, want, reason)
+			}
+			counts[d.DANE]++
+		}
+		if counts["all"] == 0 || counts["some"] == 0 || counts["none"] == 0 {
+			t.Errorf("%+v: roll-ups %v", cfg, counts)
+		}
 	}
 }
