@@ -110,8 +110,8 @@ type Domain struct {
 	MTASTSPublished bool      `col:"mta_sts_published" doc:"exactly one TXT record at _mta-sts.<domain> starts with 'v=STSv1' (RFC 8461 section 3.1)"`
 	TLSRPT          RRset     `col:"tlsrpt" doc:"the TXT lookup at _smtp._tls.<domain> (RFC 8460)"`
 	TLSRPTPublished bool      `col:"tlsrpt_published" doc:"exactly one TXT record at _smtp._tls.<domain> starts with 'v=TLSRPTv1' (RFC 8460 section 3)"`
-	DANE            string    `col:"dane" doc:"DANE across the domain's MX hosts, from their mx_hosts.dane_status: all (every MX host passes on every address, and with DNSSEC validation mx_secure holds), some (at least one host passes, not all), none (no host passes); empty when no MX host was probed (--no-smtp, no usable MX)"`
-	DANEReason      string    `col:"dane_reason" doc:"when dane is not all: the first MX host in preference order that does not pass, as '<host>: <dane_status>[ <dane_reason>]', or 'mx not secure' when every host passes but the MX RRset is not secure"`
+	DANE            string    `col:"dane" doc:"DANE across the domain's MX hosts, from their mx_hosts.dane_status: all (every MX host passes on every address), some (at least one host passes, not all), none (no host passes); DANE protects the domain's mail when dane is all and, with DNSSEC validation, mx_secure holds (MX hosts that pass behind an insecure MX RRset are a category of their own, RFC 7672 section 2.2.1); empty when no MX host was probed (--no-smtp, no MX host with an address)"`
+	DANEReason      string    `col:"dane_reason" doc:"when dane is not all: the first MX host in preference order that does not pass, as '<host>: <dane_status>[ <dane_reason>]'"`
 	MXHostsPassing  int32     `col:"mx_hosts_passing" doc:"number of MX hosts whose dane_status is pass"`
 	ScannedAt       time.Time `col:"scanned_at" doc:"when the scan of this domain started (UTC, microseconds)"`
 	DurationMS      int64     `col:"duration_ms" doc:"wall-clock time spent on this domain, in milliseconds (shared MX host lookups included when this domain waited for them)"`

@@ -191,8 +191,10 @@ func (s *scan) domain(ctx context.Context, e datasets.Entry) *datasets.Domain {
 		d.MXSecure = mxRow.DNSSEC == datasets.DNSSECSecure
 	}
 	var firstMiss string
+	probed := false
 	for _, h := range hosts {
 		sum := s.host(ctx, h)
+		probed = probed || sum.daneStatus != ""
 		if sum.daneStatus == datasets.DANEPass {
 			d.MXHostsPassing++
 		} else if firstMiss == "" {
@@ -218,12 +220,10 @@ func (s *scan) domain(ctx context.Context, e datasets.Entry) *datasets.Domain {
 		interrupted = interrupted || sum.interrupted
 	}
 	d.TLSAAllMX = len(hosts) > 0 && int(d.MXHostsWithTLSA) == len(hosts)
-	if s.smtp != nil && len(hosts) > 0 {
+	if s.smtp != nil && probed {
 		switch {
-		case int(d.MXHostsPassing) == len(hosts) && (s.validator == nil || d.MXSecure):
-			d.DANE = datasets.DANEAll
 		case int(d.MXHostsPassing) == len(hosts):
-			d.DANE, d.DANEReason = datasets.DANESome, "mx not secure"
+			d.DANE = datasets.DANEAll
 		case d.MXHostsPassing > 0:
 			d.DANE, d.DANEReason = datasets.DANESome, firstMiss
 		default:

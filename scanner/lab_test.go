@@ -25,7 +25,7 @@ func labScan(tb testing.TB, n int, workers int) (*lab.World, *datasets.Manifest,
 
 // labScanWith is labScan for any world; a signed world is validated from
 // its own trust anchor.
-func labScanWith(tb testing.TB, lc lab.Config, workers int) (*lab.World, *datasets.Manifest, string) {
+func labScanWith(tb testing.TB, lc lab.Config, workers int, mods ...func(*Config)) (*lab.World, *datasets.Manifest, string) {
 	tb.Helper()
 	w, err := lab.Generate(lc)
 	if err != nil {
@@ -49,6 +49,19 @@ func labScanWith(tb testing.TB, lc lab.Config, workers int) (*lab.World, *datase
 			tb.Fatal(err)
 		}
 		cfg.DNSSEC, cfg.TrustAnchors, cfg.TrustAnchorSource = true, anchors, "lab"
+	}
+	for _, m := range mods {
+		m(&cfg)
+	}
+	if cfg.SMTP {
+		// The world's MX addresses are documentation addresses: they are
+		// reached only through the lab's in-process Dial.
+		smtp, err := lab.StartSMTP(w, lab.SMTPOptions{})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { smtp.Close() })
+		cfg.SMTPDial = smtp.Dial
 	}
 	man, err := Run(context.Background(), cfg, []Input{{Path: list}}, out, nil)
 	if err != nil {
@@ -239,5 +252,121 @@ func benchLabScan(b *testing.B, signed bool) {
 		b.ReportMetric(float64(checks)/secs, "sigchecks/s")
 		b.ReportMetric(100*float64(sigHits)/float64(max(1, sigHits+checks)), "sig-hit-%")
 		b.ReportMetric(100*float64(hits)/float64(max(1, hits+misses)), "cache-hit-%")
+	}
+}
+
+// withSMTP turns the STARTTLS probes on with the lab's short timeouts and
+// no politeness waits (many lab hosts share an address).
+func withSMTP(sigalgs string) func(*Config) {
+	return func(c *Config) {
+		c.SMTP, c.SigAlgs, c.SMTPWorkers, c.AddressInterval = true, sigalgs, 100, time.Nanosecond
+		c.STARTTLS.BannerTimeout, c.STARTTLS.EHLOTimeout, c.STARTTLS.STARTTLSTimeout = 300*time.Millisecond, time.Second, time.Second
+		c.STARTTLS.HandshakeTimeout, c.STARTTLS.QUITTimeout = time.Second, 100*time.Millisecond
+	}
+}
+
+// TestLabEndpointsTruth scans signed and unsigned worlds with STARTTLS
+// probes in every certificate type mode and checks every endpoints row
+// against the generator's truth (probe failure, DANE status and reason),
+// every mx_hosts roll-up against its endpoints, and every domain's dane
+// roll-up against the truth; and that every DANE case of the lab is
+// present.
+func TestLabEndpointsTruth(t *testing.T) {
+	for _, signed := range []bool{true, false} {
+		t.Run(map[bool]string{true: "signed", false: "unsigned"}[signed], func(t *testing.T) {
+			w, man, out := labScanWith(t, lab.Config{Domains: 3000, Seed: 7, DNSSEC: signed}, 100, withSMTP("all"))
+			eps, err := datasets.ReadTable[datasets.Endpoint](out, datasets.TableEndpoints)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hostRows, err := datasets.ReadTable[datasets.MXHost](out, datasets.TableMXHosts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			doms, err := datasets.ReadTable[datasets.Domain](out, datasets.TableDomains)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if int64(len(eps)) != man.Counts["rows_endpoints"] || len(eps) == 0 {
+				t.Fatalf("%d endpoints rows, manifest says %d", len(eps), man.Counts["rows_endpoints"])
+			}
+			perHost := map[string][]datasets.Endpoint{}
+			statuses := map[string]int{}
+			for _, e := range eps {
+				perHost[e.Host] = append(perHost[e.Host], e)
+				var truth *lab.EndpointTruth
+				for _, tr := range w.Endpoints(e.Host, signed) {
+					if tr.Address == e.Address {
+						truth = &tr
+						break
+					}
+				}
+				if truth == nil {
+					t.Errorf("%s %s: an endpoint the world does not have", e.Host, e.Address)
+					continue
+				}
+				want := truth.Verdict
+				switch e.SigAlgs {
+				case "ecdsa":
+					want = truth.ECDSA
+				case "rsa":
+					want = truth.RSA
+				}
+				if e.Failure != want.Probe || e.DANEStatus != want.DANEStatus || e.DANEReason != want.DANEReason {
+					t.Errorf("%s %s (%s): failure %q, dane %s %q; want failure %q, dane %s %q (near miss %s)",
+						e.Host, e.Address, e.SigAlgs, e.Failure, e.DANEStatus, e.DANEReason, want.Probe, want.DANEStatus, want.DANEReason, e.NearMiss)
+				}
+				statuses[e.DANEStatus+" "+e.DANEReason]++
+				if e.Failure == "" && (e.ChainLength == 0 || e.TLSVersion == "" || e.LeafKeyType == "") {
+					t.Errorf("%s %s: a handshake without chain, version or leaf facts: %+v", e.Host, e.Address, e)
+				}
+			}
+			for _, h := range hostRows {
+				if len(h.Addresses) == 0 || h.Failure != "" {
+					continue
+				}
+				got := perHost[h.Host]
+				if want := len(h.Addresses) * 3; len(got) != want || int(h.Endpoints) != want {
+					t.Errorf("%s: %d endpoints rows (row says %d) for %d addresses in 3 modes", h.Host, len(got), h.Endpoints, len(h.Addresses))
+				}
+				pass := true
+				for _, e := range got {
+					pass = pass && e.DANEStatus == datasets.DANEPass
+				}
+				if (h.DANEStatus == datasets.DANEPass) != pass {
+					t.Errorf("%s: dane_status %s, endpoints all passing: %v", h.Host, h.DANEStatus, pass)
+				}
+			}
+			byLine := map[int64]datasets.Domain{}
+			for _, d := range doms {
+				byLine[d.InputLine] = d
+			}
+			rollups := 0
+			for i, truth := range w.Domains() {
+				d, ok := byLine[int64(i+1)]
+				if !ok || d.Failure != "" || len(d.MXHosts) == 0 {
+					continue
+				}
+				// The lab's roll-up is for the ordinary handshake; with
+				// "all" modes the scanner's host verdict also needs the
+				// ecdsa and rsa handshakes to pass, which only the
+				// certificate-type cases change.
+				if d.DANE != truth.DANE && !strings.Contains(d.DANEReason, "(ecdsa)") && !strings.Contains(d.DANEReason, "(rsa)") {
+					t.Errorf("%s: dane %q (%s), want %q (%s)", truth.Name, d.DANE, d.DANEReason, truth.DANE, truth.DANEReason)
+				}
+				rollups++
+			}
+			if rollups == 0 {
+				t.Error("no domain roll-up checked")
+			}
+			for _, want := range []string{"pass ", "fail no_match", "fail ta_not_in_chain", "fail name_mismatch", "fail expired",
+				"no_usable_records ", "transport_failed starttls_not_offered", "transport_failed starttls_rejected",
+				"transport_failed tls_handshake_failed", "transport_failed banner_timeout", "transport_failed connect_refused",
+				"transport_failed unreachable", "not_applicable "} {
+				if statuses[want] == 0 {
+					t.Errorf("no endpoint with %q (seen %v)", want, statuses)
+				}
+			}
+		})
 	}
 }

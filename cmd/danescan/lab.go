@@ -25,6 +25,14 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// Loopback answers in microseconds; the lab's timeouts are simulated
 	// by a server that never answers, so a short timeout keeps the run short.
 	f.register(fs, "lab-out", 500*time.Millisecond, 1)
+	// The lab's mail servers run in process and answer at once: short
+	// stage timeouts, and no politeness waits (many of its hosts share an
+	// address).
+	for name, v := range map[string]string{"smtp-timeout": "1s", "address-interval": "1ns", "smtp-rate": "0", "smtp-workers": "200"} {
+		fl := fs.Lookup(name)
+		fl.Value.Set(v)
+		fl.DefValue = v
+	}
 	domains := fs.Int("domains", 2000, "number of domains in the simulated internet")
 	seed := fs.Uint64("seed", 1, "seed of the generated population (same seed, same world)")
 	fs.BoolVar(&f.dnssec, "dnssec", true, "sign the world and validate it from its own trust anchor; --dnssec=false scans an unsigned world without validation")
@@ -43,9 +51,6 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "danescan lab: --out must not be empty")
 		return exitUsage
 	}
-	// Until the lab serves SMTP, its MX addresses (documentation ranges)
-	// must never be dialled.
-	f.noSMTP = true
 	// A lab dataset is cheap to make again: running the quick start twice
 	// replaces the previous one instead of failing.
 	f.replace = true
@@ -84,6 +89,17 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	defer srv.Close()
+	var smtp *lab.SMTP
+	if !f.noSMTP {
+		// The world's MX addresses are documentation addresses: the
+		// scan reaches them only through the lab's in-process Dial,
+		// which refuses anything else.
+		if smtp, err = lab.StartSMTP(world, lab.SMTPOptions{}); err != nil {
+			fmt.Fprintf(stderr, "danescan lab: start the lab's mail servers: %v\n", err)
+			return exitFailed
+		}
+		defer smtp.Close()
+	}
 	live := tuneGC()
 	logger.Info("lab ready", "heap_mib", live>>20, "domains", *domains, "seed", *seed, "resolver", srv.Addr(), "generate", genTime.Round(time.Millisecond).String(), "load", (time.Since(genStart) - genTime).Round(time.Millisecond).String())
 
@@ -91,6 +107,9 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// DS, never from the IANA anchors (the lab's root is not the real one).
 	cfg := f.config([]string{srv.Addr()}, append([]string{"danescan", "lab"}, args...), logger)
 	cfg.Extra = map[string]any{"lab_domains": *domains, "lab_seed": *seed, "lab_dnssec": signed}
+	if smtp != nil {
+		cfg.SMTPDial = smtp.Dial
+	}
 	inputs := []scanner.Input{{Path: list}}
 	return runScan(ctx, cfg, inputs, &f, stdout, stderr, logger)
 }
