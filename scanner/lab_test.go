@@ -103,6 +103,36 @@ func TestLabDNSSECTruth(t *testing.T) {
 			t.Errorf("no domain with %s in the world (seen: %v)", want, reasons)
 		}
 	}
+	// Wildcards (one NSEC zone, one NSEC3 zone): the MX host's addresses
+	// are expansions, secure only with the proof that the host name itself
+	// does not exist; its TLSA lookup is a secure wildcard NODATA.
+	hostRows, err := datasets.ReadTable[datasets.MXHost](out, datasets.TableMXHosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts := map[string]datasets.MXHost{}
+	for _, h := range hostRows {
+		hosts[h.Host] = h
+	}
+	if len(w.Wildcards()) != 2 {
+		t.Fatalf("wildcard domains %v, want one NSEC and one NSEC3 zone", w.Wildcards())
+	}
+	for _, d := range w.Wildcards() {
+		h, ok := hosts["mail."+d]
+		if !ok {
+			t.Errorf("%s: no row for mail.%s", d, d)
+			continue
+		}
+		if h.A.DNSSEC != datasets.DNSSECSecure || len(h.A.Records) == 0 || !h.AddressesSecure {
+			t.Errorf("mail.%s A: %s/%s %v, want a secure wildcard expansion", d, h.A.DNSSEC, h.A.DNSSECReason, h.A.Records)
+		}
+		if h.AAAA.DNSSEC != datasets.DNSSECSecure {
+			t.Errorf("mail.%s AAAA: %s/%s, want secure (records or wildcard NODATA)", d, h.AAAA.DNSSEC, h.AAAA.DNSSECReason)
+		}
+		if h.TLSA.DNSSEC != datasets.DNSSECSecure || h.TLSA.Failure != "nodata" || h.TLSAState != datasets.TLSAStateNoTLSA {
+			t.Errorf("mail.%s TLSA: %s/%s failure %q state %s, want a secure wildcard NODATA", d, h.TLSA.DNSSEC, h.TLSA.DNSSECReason, h.TLSA.Failure, h.TLSAState)
+		}
+	}
 }
 
 // TestLabTruth scans a generated world and checks every row against what

@@ -144,6 +144,7 @@ type entry struct {
 	sec     secMode // how the zone is signed in a DNSSEC world
 	dcase   dcase   // special DANE case of a self-hosted entry
 	special bool    // the entry shows one of specialCases: secure in a DNSSEC world
+	wild    bool    // the MX host's addresses come from a wildcard (assignWildcards)
 }
 
 // Self-hosted host naming.
@@ -387,6 +388,7 @@ func (g *generator) run() error {
 	}
 	if g.cfg.DNSSEC {
 		g.secModes()
+		g.assignWildcards()
 	}
 	for _, i := range lateDup {
 		if len(targets) == 0 {
@@ -599,7 +601,7 @@ func (g *generator) providersGen() {
 		for h := range nh {
 			ph := providerHost{name: fmt.Sprintf("mx%d.%s", h+1, p.domain)}
 			for range 1 + r.IntN(2) {
-				ph.v4 = append(ph.v4, fmt.Sprintf("192.0.2.%d", next4))
+				ph.v4 = append(ph.v4, g.w.hostV4(fmt.Sprintf("192.0.2.%d", next4)))
 				next4++
 			}
 			if r.Float64() < 0.5 {

@@ -331,3 +331,93 @@ func (s *Server) sign(z *zone, typ uint16, rrs []dns.RR) []dns.RR {
 	}
 	return []dns.RR{sig}
 }
+
+// closestEncloser returns the deepest existing ancestor of name.
+func (s *Server) closestEncloser(name string) string {
+	for p := parent(name); p != ""; p = parent(p) {
+		if _, ok := s.names[p]; ok {
+			return p
+		}
+	}
+	return "."
+}
+
+// wildcard answers a query for name, which does not exist in zone z, from
+// the wildcard at its closest encloser when there is one (RFC 4592): the
+// wildcard's RRset with name as owner and, with do, its RRSIGs (whose
+// Labels field shows the expansion) and the NSEC or NSEC3 records that
+// prove that name itself does not exist (RFC 4035 section 3.1.3.3, RFC
+// 5155 section 7.2.6); or, when the wildcard has no record of qtype, a
+// wildcard NODATA (RFC 4035 section 3.1.3.4, RFC 5155 section 7.2.5). It
+// reports false when no wildcard applies.
+func (s *Server) wildcard(m *dns.Msg, z *zone, name string, qtype uint16, do bool) (int, bool) {
+	ce := s.closestEncloser(name)
+	wn, ok := s.names["*."+ce]
+	if !ok || wn.zone != z || len(wn.sets) == 0 || wn.fault != faultNone {
+		return 0, false
+	}
+	if set := wn.set(qtype); set != nil {
+		for _, rr := range set.rrs {
+			c := dns.Copy(rr)
+			c.Header().Name = name
+			m.Answer = append(m.Answer, c)
+		}
+		if do {
+			for _, rr := range s.sigs(z, set) {
+				c := dns.Copy(rr)
+				c.Header().Name = name
+				m.Answer = append(m.Answer, c)
+			}
+			s.wildcardProof(m, z, name, ce, false)
+		}
+		return dns.RcodeSuccess, true
+	}
+	m.Ns = z.soa
+	if do {
+		m.Ns = append(append([]dns.RR(nil), z.soa...), s.sigs(z, z.apex.set(dns.TypeSOA))...)
+		s.wildcardProof(m, z, name, ce, true)
+	}
+	return dns.RcodeSuccess, true
+}
+
+// wildcardProof adds to the authority section the records that prove that
+// name does not exist below its closest encloser ce, and with nodata also
+// the record of the wildcard that shows it has no record of the type.
+func (s *Server) wildcardProof(m *dns.Msg, z *zone, name, ce string, nodata bool) {
+	c := z.dz.chain
+	if c == nil {
+		return
+	}
+	var idx []int
+	use := func(i int) {
+		if !slices.Contains(idx, i) {
+			idx = append(idx, i)
+		}
+	}
+	if c.nsec3 {
+		nc := name
+		for parent(nc) != ce {
+			nc = parent(nc)
+		}
+		if nodata {
+			i, _ := c.find(c.key(z, ce))
+			use(i)
+		}
+		i, _ := c.find(c.key(z, nc))
+		use(i)
+		if nodata {
+			i, _ := c.find(c.key(z, "*."+ce))
+			use(i)
+		}
+	} else {
+		i, _ := c.find(name)
+		use(i)
+		if nodata {
+			i, _ := c.find("*." + ce)
+			use(i)
+		}
+	}
+	for _, i := range idx {
+		m.Ns = append(m.Ns, s.chainRecord(z, i)...)
+	}
+}

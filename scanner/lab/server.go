@@ -574,6 +574,9 @@ func (s *Server) resolve(m *dns.Msg, name string, qtype uint16, do bool) (int, f
 			mismatch = f
 		}
 		if !exact {
+			if rcode, ok := s.wildcard(m, n.zone, name, qtype, do); ok {
+				return rcode, mismatch
+			}
 			m.Ns = n.zone.soa
 			if do {
 				s.deny(m, n.zone, name, true)

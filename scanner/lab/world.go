@@ -37,6 +37,16 @@ type Config struct {
 	// unsigned and its zone texts are those of earlier versions, byte for
 	// byte. The domains and input lines are the same either way.
 	DNSSEC bool
+	// Loopback renders every IPv4 address of an MX host in 127.0.0.0/8
+	// instead of the documentation networks, so that SMTP.Listen can serve
+	// it on a real socket: the first octet becomes 127 (192.0.2.N is
+	// 127.0.2.N, 198.51.100.N is 127.51.100.N, 203.0.113.N is
+	// 127.0.113.N; LoopbackAddr and DocumentationAddr). 127.0.0.1 and
+	// 127.0.0.53 are never used. IPv6 addresses, the name servers' glue
+	// and the web addresses of null MX domains stay documentation
+	// addresses; WriteFiles writes an exclusion list of them. Off, the
+	// world is that of earlier versions, byte for byte.
+	Loopback bool
 }
 
 // Domain is the truth about one input line of a generated world: what a
@@ -80,6 +90,10 @@ type Files struct {
 	// file syntax, dnssec.ParseAnchors reads it); "" when the world is
 	// unsigned.
 	TrustAnchor string
+	// Exclude is the exclusion list (scanner.ParseExclude reads it) of the
+	// documentation networks, that a scan of a Loopback world passes as
+	// --exclude so that it never dials them; "" for other worlds.
+	Exclude string
 }
 
 // fault is a server behaviour that overrides the zone data for every name
@@ -126,6 +140,7 @@ type World struct {
 	sec       map[string]*zoneSec // origin (FQDN) → signing state; nil when unsigned
 	pki       *pki                // the lab CA and leaf key pools
 	cases     []caseHost          // the special DANE cases, in specialCases order
+	wildcards []string            // domains whose MX host addresses come from a wildcard (assignWildcards)
 
 	hostOnce sync.Once
 	hostIdx  map[string]hostRef // MX host name → host; built by hostIndex
@@ -159,9 +174,10 @@ func (w *World) ZoneText(origin string) (string, bool) {
 }
 
 // WriteFiles writes the input list to dir/domains.txt, every zone to
-// dir/zones/<origin>.zone (root.zone for the root) and, in a DNSSEC world,
-// the trust anchor to dir/trust-anchor.txt, creating the directories. On error it returns the first failure; files already written
-// stay in place.
+// dir/zones/<origin>.zone (root.zone for the root), in a DNSSEC world the
+// trust anchor to dir/trust-anchor.txt and in a Loopback world the
+// exclusion list to dir/exclude.txt, creating the directories. On error
+// it returns the first failure; files already written stay in place.
 func (w *World) WriteFiles(dir string) (Files, error) {
 	f := Files{
 		DomainList: filepath.Join(dir, "domains.txt"),
@@ -188,6 +204,12 @@ func (w *World) WriteFiles(dir string) (Files, error) {
 	if w.sec != nil {
 		f.TrustAnchor = filepath.Join(dir, "trust-anchor.txt")
 		if err := os.WriteFile(f.TrustAnchor, []byte(w.TrustAnchor()), 0o644); err != nil {
+			return f, fmt.Errorf("lab: write files: %w", err)
+		}
+	}
+	if w.cfg.Loopback {
+		f.Exclude = filepath.Join(dir, "exclude.txt")
+		if err := os.WriteFile(f.Exclude, []byte(ExcludeList), 0o644); err != nil {
 			return f, fmt.Errorf("lab: write files: %w", err)
 		}
 	}

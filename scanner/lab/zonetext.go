@@ -235,6 +235,9 @@ func (w *World) renderDomain(z zw, idx int) {
 			z.rr(origin, ttlDefault, "MX", strconv.Itoa(pref)+" "+h+".")
 		}
 		for i, h := range hosts {
+			if e.wild {
+				h = "*." + e.name
+			}
 			hostAddrs(h, i%2)
 		}
 		w.renderSelfTLSA(z, r, idx, e, hosts)
