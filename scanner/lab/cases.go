@@ -149,8 +149,15 @@ func (g *generator) assignCases() {
 }
 
 // selfAddrs returns the IPv4 and IPv6 ("" for none) addresses of address
-// slot 0 or 1 of a self-hosted entry.
+// slot 0 or 1 of a self-hosted entry, as rendered.
 func (w *World) selfAddrs(e *entry, slot int) (v4, v6 string) {
+	v4, v6 = docAddrs(e, slot)
+	return w.hostV4(v4), v6
+}
+
+// docAddrs returns the addresses of selfAddrs in the documentation
+// networks.
+func docAddrs(e *entry, slot int) (v4, v6 string) {
 	switch e.dcase {
 	case caseStall:
 		return addrStall, ""

@@ -31,8 +31,9 @@ type SMTPOptions struct {
 }
 
 // SMTP is the world's mail servers, in process: one simulated server per
-// MX address, reached only through Dial, over net.Pipe. No socket is
-// opened, and nothing is ever dialled. The caller closes it with Close.
+// MX address, reached through Dial, over net.Pipe, and, after Listen in a
+// Loopback world, through TCP listeners on the 127.x.y.z addresses. It
+// never dials anything. The caller closes it with Close.
 type SMTP struct {
 	w      *World
 	modes  map[netip.Addr]smtpAddr
@@ -40,10 +41,12 @@ type SMTP struct {
 	maxC   int
 	dialed atomic.Int64
 
-	mu     sync.Mutex
-	conns  map[net.Conn]struct{} // server ends of open sessions, guarded by mu
-	closed bool                  // guarded by mu
-	wg     sync.WaitGroup        // the session goroutines
+	mu        sync.Mutex
+	conns     map[net.Conn]struct{} // server ends of open sessions, guarded by mu
+	closed    bool                  // guarded by mu
+	listening bool                  // Listen was called; guarded by mu
+	lns       []net.Listener        // Listen's listeners, guarded by mu
+	wg        sync.WaitGroup        // the session and accept goroutines
 
 	certMu sync.Mutex
 	certs  map[hostRef][]tls.Certificate // guarded by certMu; cleared when full
@@ -77,7 +80,13 @@ func StartSMTP(w *World, opts SMTPOptions) (*SMTP, error) {
 	if s.maxC <= 0 {
 		s.maxC = 4096
 	}
-	special := specialModes()
+	special := make(map[netip.Addr]srvMode)
+	for ip, m := range specialModes() {
+		if ip.Is4() {
+			ip = netip.MustParseAddr(w.hostV4(ip.String()))
+		}
+		special[ip] = m
+	}
 	for _, ref := range w.hostIndex() {
 		if ref.alias {
 			continue
@@ -102,14 +111,18 @@ func StartSMTP(w *World, opts SMTPOptions) (*SMTP, error) {
 	return s, nil
 }
 
-// Connections returns how many connections Dial has made.
+// Connections returns how many sessions have started: connections Dial
+// has made and Listen's listeners have accepted.
 func (s *SMTP) Connections() int64 { return s.dialed.Load() }
 
-// Close ends every open session and waits for their goroutines. Dial
-// fails after Close. It returns nil.
+// Close closes Listen's listeners, ends every open session and waits for
+// their goroutines. Dial and Listen fail after Close. It returns nil.
 func (s *SMTP) Close() error {
 	s.mu.Lock()
 	s.closed = true
+	for _, ln := range s.lns {
+		ln.Close()
+	}
 	for c := range s.conns {
 		c.Close()
 	}
@@ -152,23 +165,35 @@ func (s *SMTP) Dial(ctx context.Context, network, address string) (net.Conn, err
 		return fail(remote, err)
 	}
 	client, server := net.Pipe()
+	if !s.start(server, sa) {
+		client.Close()
+		return fail(remote, net.ErrClosed)
+	}
+	return &pipeConn{Conn: client, remote: remote}, nil
+}
+
+// start runs a session on the server end c of a connection, from Dial or
+// a listener, in a goroutine of its own that Close ends and waits for.
+// After Close it closes c and reports false.
+func (s *SMTP) start(c net.Conn, sa smtpAddr) bool {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return fail(remote, net.ErrClosed)
+		c.Close()
+		return false
 	}
-	s.conns[server] = struct{}{}
+	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()
 	s.dialed.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.session(server, sa)
+		s.session(c, sa)
 		s.mu.Lock()
-		delete(s.conns, server)
+		delete(s.conns, c)
 		s.mu.Unlock()
 	}()
-	return &pipeConn{Conn: client, remote: remote}, nil
+	return true
 }
 
 // pipeConn is the client end of a session with the dialled address as
@@ -189,8 +214,9 @@ type readerConn struct {
 
 func (c readerConn) Read(b []byte) (int, error) { return c.r.Read(b) }
 
-// session speaks SMTP on c until QUIT, an error or Close, and closes c.
-// It never accepts mail. After QUIT it closes the pipe without a TLS
+// session speaks SMTP on c (a net.Pipe end or an accepted TCP
+// connection) until QUIT, an error or Close, and closes c. It never
+// accepts mail. After QUIT it closes the connection without a TLS
 // close_notify, which over net.Pipe would wait for a client that is
 // writing its own.
 func (s *SMTP) session(c net.Conn, sa smtpAddr) {
