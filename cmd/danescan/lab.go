@@ -6,10 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -144,8 +146,10 @@ func cmdLabServe(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	dir := fs.String("dir", "", "folder for the domain list and zone files (default: a new temporary folder, removed at exit)")
 	listen := fs.String("listen", "127.0.0.1:0", "loopback address for the resolver (UDP and TCP)")
 	signed := fs.Bool("dnssec", true, "sign the world (its trust anchor is written beside the zone files)")
+	root := os.Geteuid() == 0
+	serveSMTP := fs.Bool("smtp", root, "serve the mail servers on 127.x.y.z port 25 (the MX hosts' addresses become loopback addresses; needs root; default: true when run as root)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: danescan lab serve [flags]\n\nRuns the simulated internet until interrupted and prints what 'danescan scan' needs to reach it.\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: danescan lab serve [flags]\n\nRuns the simulated internet until interrupted and prints what 'danescan scan' needs to reach it.\nAs root it also runs the mail servers, on 127.x.y.z port 25.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if _, err := parseInterleaved(fs, args); err != nil {
@@ -154,7 +158,12 @@ func cmdLabServe(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 		return exitUsage
 	}
-	world, err := lab.Generate(lab.Config{Domains: *domains, Seed: *seed, DNSSEC: *signed})
+	smtpSet := false
+	fs.Visit(func(f *flag.Flag) { smtpSet = smtpSet || f.Name == "smtp" })
+	if !*serveSMTP && !smtpSet {
+		fmt.Fprintln(stderr, "danescan lab serve: not root, so the mail servers are not served (they need port 25 on 127.x.y.z); the scan runs with --no-smtp")
+	}
+	world, err := lab.Generate(lab.Config{Domains: *domains, Seed: *seed, DNSSEC: *signed, Loopback: *serveSMTP})
 	if err != nil {
 		fmt.Fprintf(stderr, "danescan lab serve: %v\n", err)
 		return exitUsage
@@ -179,6 +188,23 @@ func cmdLabServe(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return exitFailed
 	}
 	defer srv.Close()
+	var smtp *lab.SMTP
+	var smtpAddrs []netip.AddrPort
+	if *serveSMTP {
+		if smtp, err = lab.StartSMTP(world, lab.SMTPOptions{}); err != nil {
+			fmt.Fprintf(stderr, "danescan lab serve: start the lab's mail servers: %v\n", err)
+			return exitFailed
+		}
+		defer smtp.Close()
+		if smtpAddrs, err = smtp.Listen(lab.ListenOptions{}); err != nil {
+			hint := ""
+			if !root {
+				hint = " (port 25 needs root or CAP_NET_BIND_SERVICE; --smtp=false serves DNS only)"
+			}
+			fmt.Fprintf(stderr, "danescan lab serve: %v%s\n", err, hint)
+			return exitFailed
+		}
+	}
 	list, _ := filepath.Abs(files.DomainList)
 	zones, _ := filepath.Abs(files.ZoneDir)
 	anchor, validation := "(none: the world is unsigned)", "--dnssec=false"
@@ -186,9 +212,32 @@ func cmdLabServe(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		anchor, _ = filepath.Abs(files.TrustAnchor)
 		validation = "--trust-anchor " + anchor
 	}
-	fmt.Fprintf(stdout, "resolver     %s\ndomain list  %s\nzone files   %s\ntrust anchor %s\n\nscan it with (--no-smtp: the world's MX addresses are documentation addresses, not served here):\n  danescan scan --resolver %s --timeout 500ms --retries 1 --no-smtp %s %s --out lab-scan\n\nCtrl-C stops the lab.\n",
-		srv.Addr(), list, zones, anchor, srv.Addr(), validation, list)
+	fmt.Fprintf(stdout, "resolver     %s\ndomain list  %s\nzone files   %s\ntrust anchor %s\n", srv.Addr(), list, zones, anchor)
+	if smtp == nil {
+		fmt.Fprintf(stdout, "\nscan it with (--no-smtp: the world's MX addresses are documentation addresses, not served here):\n  danescan scan --resolver %s --timeout 500ms --retries 1 --no-smtp %s %s --out lab-scan\n",
+			srv.Addr(), validation, list)
+	} else {
+		exclude, _ := filepath.Abs(files.Exclude)
+		var nets []string // the /24 networks of the addresses, in order
+		for _, ap := range smtpAddrs {
+			p, _ := ap.Addr().Prefix(24)
+			if n := p.String(); !slices.Contains(nets, n) {
+				nets = append(nets, n)
+			}
+		}
+		// Every MX address is this machine and many hosts share one:
+		// politeness off, short SMTP timeouts (the banner-stall case
+		// waits for the whole of one).
+		fmt.Fprintf(stdout, "mail servers %d addresses in %s, port 25 (IPv4 only)\nexclusions   %s\n\nscan it with (--exclude: the MX hosts' IPv6 addresses are documentation addresses, not served here):\n  danescan scan --resolver %s --timeout 500ms --retries 1 --exclude %s --smtp-timeout 2s --address-interval 1ns --smtp-rate 0 --smtp-workers 200 %s %s --out lab-scan\n",
+			len(smtpAddrs), strings.Join(nets, " "), exclude, srv.Addr(), exclude, validation, list)
+	}
+	fmt.Fprintf(stdout, "\nCtrl-C stops the lab.\n")
 	<-ctx.Done()
+	if smtp != nil {
+		smtp.Close()
+		fmt.Fprintf(stdout, "lab stopped after %d queries and %d SMTP sessions\n", srv.Queries(), smtp.Connections())
+		return exitOK
+	}
 	fmt.Fprintf(stdout, "lab stopped after %d queries\n", srv.Queries())
 	return exitOK
 }
