@@ -97,8 +97,9 @@ const filesHeadroom = 1024
 // 127.0.0.0/8, so the world must be generated with Config.Loopback. It
 // raises the soft limit of open files (RLIMIT_NOFILE) up to the hard
 // limit when the listeners need more, and fails when even that is too
-// few. On error no listener stays open. Close closes the listeners; Listen
-// may be called only once.
+// few. On error no listener stays open, and Listen may be called again
+// (on another port). Close closes the listeners; Listen succeeds only
+// once.
 func (s *SMTP) Listen(opts ListenOptions) ([]netip.AddrPort, error) {
 	port := opts.Port
 	if port == 0 {
@@ -145,6 +146,9 @@ func (s *SMTP) Listen(opts ListenOptions) ([]netip.AddrPort, error) {
 		ln, err := net.Listen("tcp4", ap.String())
 		if err != nil {
 			closeAll()
+			s.mu.Lock()
+			s.listening = false
+			s.mu.Unlock()
 			return nil, fmt.Errorf("lab: listen on %d addresses: %w", len(addrs), err)
 		}
 		lns = append(lns, ln)

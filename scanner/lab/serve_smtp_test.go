@@ -305,3 +305,28 @@ func TestRaiseOpenFiles(t *testing.T) {
 		t.Errorf("2^40 files: %v", err)
 	}
 }
+
+// TestSMTPListenBusy checks that Listen fails when one address is taken,
+// leaves none of the others bound, and can be called again.
+func TestSMTPListenBusy(t *testing.T) {
+	w, s := startSMTP(t, Config{Domains: 300, Seed: 7, Loopback: true})
+	taken := netip.MustParseAddr(w.providers[1].hosts[0].v4[0])
+	port := freePort(t, taken)
+	busy, err := net.Listen("tcp4", netip.AddrPortFrom(taken, uint16(port)).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Listen(ListenOptions{Port: port}); !errors.Is(err, syscall.EADDRINUSE) {
+		t.Fatalf("Listen with %s taken: %v", busy.Addr(), err)
+	}
+	busy.Close()
+	first := w.providers[0].hosts[0].v4[0]
+	if ln, err := net.Listen("tcp4", first+":"+strconv.Itoa(port)); err != nil {
+		t.Errorf("after a failed Listen: %v", err)
+	} else {
+		ln.Close()
+	}
+	if lns, err := s.Listen(ListenOptions{Port: port}); err != nil || len(lns) == 0 {
+		t.Errorf("Listen again: %d listeners, %v", len(lns), err)
+	}
+}
