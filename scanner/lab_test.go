@@ -239,7 +239,10 @@ func BenchmarkLabScan(b *testing.B) { benchLabScan(b, false) }
 // rate (issue 3 asks for validation to cost at most half the DNS-only rate).
 func BenchmarkLabScanDNSSEC(b *testing.B) { benchLabScan(b, true) }
 
-func benchLabScan(b *testing.B, signed bool) {
+// benchWorld generates and serves a 20,000-domain world and writes its
+// list; the anchors are nil for an unsigned world. The server is closed
+// when the benchmark ends.
+func benchWorld(b *testing.B, signed bool) (*lab.World, *lab.Server, string, []dns.RR) {
 	w, err := lab.Generate(lab.Config{Domains: 20000, Seed: 7, DNSSEC: signed})
 	if err != nil {
 		b.Fatal(err)
@@ -248,7 +251,7 @@ func benchLabScan(b *testing.B, signed bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer srv.Close()
+	b.Cleanup(func() { srv.Close() })
 	list := filepath.Join(b.TempDir(), "domains.txt")
 	os.WriteFile(list, []byte(strings.Join(w.InputLines(), "\n")+"\n"), 0o644)
 	var anchors []dns.RR
@@ -257,6 +260,11 @@ func benchLabScan(b *testing.B, signed bool) {
 			b.Fatal(err)
 		}
 	}
+	return w, srv, list, anchors
+}
+
+func benchLabScan(b *testing.B, signed bool) {
+	_, srv, list, anchors := benchWorld(b, signed)
 	var domains, queries, checks, sigHits, hits, misses int64
 	b.ResetTimer()
 	start := time.Now()
@@ -407,26 +415,12 @@ func TestLabEndpointsTruth(t *testing.T) {
 // and the dedup ratio, domains per probed endpoint. The README's figures
 // come from `danescan lab --domains 200000`.
 func BenchmarkLabScanSMTP(b *testing.B) {
-	w, err := lab.Generate(lab.Config{Domains: 20000, Seed: 7, DNSSEC: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv, err := lab.Start(w, lab.ServerOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Close()
+	w, srv, list, anchors := benchWorld(b, true)
 	smtp, err := lab.StartSMTP(w, lab.SMTPOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer smtp.Close()
-	list := filepath.Join(b.TempDir(), "domains.txt")
-	os.WriteFile(list, []byte(strings.Join(w.InputLines(), "\n")+"\n"), 0o644)
-	anchors, err := dnssec.ParseAnchors(strings.NewReader(w.TrustAnchor()))
-	if err != nil {
-		b.Fatal(err)
-	}
 	var domains, probed int64
 	b.ResetTimer()
 	start := time.Now()
