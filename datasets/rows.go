@@ -13,6 +13,7 @@ const (
 	TableDomains   = "domains"
 	TableMXHosts   = "mx_hosts"
 	TableEndpoints = "endpoints"
+	TableFindings  = "findings"
 )
 
 // Values of the endpoints table's dane_status column and of mx_hosts'
@@ -186,4 +187,17 @@ type Endpoint struct {
 	ScannedAt       time.Time `col:"scanned_at" doc:"when the probe started (UTC, microseconds)"`
 	DurationMS      int64     `col:"duration_ms" doc:"wall-clock time of the probe, in milliseconds, waits for politeness limits excluded"`
 	HandshakeMS     int64     `col:"handshake_ms" doc:"time of the TLS handshake, in milliseconds; 0 without one"`
+}
+
+// Finding is one row of the findings table that danescan analyze writes:
+// one check that fired for one domain, MX host, endpoint or TLSA record.
+type Finding struct {
+	ScanID   string `col:"scan_id" doc:"the scan the finding is about"`
+	Check    string `col:"check" doc:"the check's id (analysis/checks/<check>.sql; the report's catalogue lists them)"`
+	Severity string `col:"severity" doc:"delivery_fails (a DANE sender does not deliver or cannot route the mail), weakens_security (mail flows but DANE does not protect all of it), advice (an operator tip)"`
+	Unit     string `col:"unit" doc:"what the finding counts: domain, mx_host, endpoint or record"`
+	Domain   string `col:"domain" doc:"the domain, for domain findings; empty otherwise (join mx_hosts through domains.mx_hosts)"`
+	Host     string `col:"host" doc:"the MX host, for host, endpoint and record findings"`
+	Address  string `col:"address" doc:"the address, for endpoint findings"`
+	Evidence string `col:"evidence" doc:"what the check saw (a reason, the record, the TTL ...)"`
 }

@@ -50,6 +50,7 @@ func tableDefs() []tableDef {
 		{TableDomains, reflect.TypeFor[Domain]()},
 		{TableMXHosts, reflect.TypeFor[MXHost]()},
 		{TableEndpoints, reflect.TypeFor[Endpoint]()},
+		{TableFindings, reflect.TypeFor[Finding]()},
 	}
 }
 

@@ -25,6 +25,7 @@ Usage:
   danescan scan [flags] INPUT... --out DIR   scan domain lists (files, .gz, or - for stdin)
   danescan lab [flags]                       scan the built-in simulated internet
   danescan lab serve [flags]                 run the simulated internet until interrupted
+  danescan analyze DATASET... --out DIR      write the report (report.md, .html, .json, findings/)
   danescan sql [flags] DATASET... 'SQL'       query datasets with SQL (views domains, mx_hosts, endpoints)
   danescan version                           print the version
 
@@ -58,6 +59,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return cmdLabServe(ctx, args[2:], stdout, stderr)
 		}
 		return cmdLab(ctx, args[1:], stdout, stderr)
+	case "analyze":
+		return cmdAnalyze(ctx, args[1:], stdout, stderr)
 	case "sql":
 		return cmdSQL(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":

@@ -1,0 +1,154 @@
+package analysis
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/danescan/danescan/datasets"
+)
+
+//go:embed checks/*.sql
+var checkFiles embed.FS
+
+// Severities of checks, from the worst.
+const (
+	SeverityDeliveryFails   = "delivery_fails"   // a DANE sender does not deliver (or cannot route) mail
+	SeverityWeakensSecurity = "weakens_security" // mail flows but DANE does not protect all of it
+	SeverityAdvice          = "advice"           // an operator tip: nothing fails today
+)
+
+// Counting units of checks.
+const (
+	UnitDomain   = "domain"
+	UnitMXHost   = "mx_host"
+	UnitEndpoint = "endpoint"
+	UnitRecord   = "record"
+)
+
+// Check is one misconfiguration check: a SQL statement over the views
+// domains, mx_hosts and endpoints that returns one row per finding with
+// the columns domain, host, address and evidence (VARCHAR, NULL where the
+// unit has no such part).
+type Check struct {
+	ID          string
+	Unit        string
+	Severity    string
+	Source      string // the RFC section or source it rests on
+	Description string
+	SQL         string // the statement, without its header
+	File        string // checks/<id>.sql
+}
+
+// Checks returns the built-in checks, ordered by severity and id. It
+// returns an error when a check file's header is incomplete.
+func Checks() ([]Check, error) {
+	names, err := fs.Glob(checkFiles, "checks/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var out []Check
+	for _, name := range names {
+		data, err := checkFiles.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		c, err := parseCheck(name, string(data))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if a, b := severityRank(out[i].Severity), severityRank(out[j].Severity); a != b {
+			return a < b
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+func severityRank(s string) int {
+	switch s {
+	case SeverityDeliveryFails:
+		return 0
+	case SeverityWeakensSecurity:
+		return 1
+	}
+	return 2
+}
+
+// parseCheck reads the "-- key: value" header of a check file.
+func parseCheck(name, text string) (Check, error) {
+	c := Check{File: name}
+	var body strings.Builder
+	sc := bufio.NewScanner(strings.NewReader(text))
+	header := true
+	for sc.Scan() {
+		line := sc.Text()
+		if header {
+			if k, v, ok := strings.Cut(strings.TrimPrefix(line, "-- "), ": "); ok && strings.HasPrefix(line, "-- ") {
+				switch k {
+				case "id":
+					c.ID = v
+				case "unit":
+					c.Unit = v
+				case "severity":
+					c.Severity = v
+				case "source":
+					c.Source = v
+				case "description":
+					c.Description = v
+				}
+				continue
+			}
+			header = false
+		}
+		body.WriteString(line)
+		body.WriteByte('\n')
+	}
+	c.SQL = strings.TrimSpace(body.String())
+	switch {
+	case c.ID == "" || c.Unit == "" || c.Severity == "" || c.Source == "" || c.Description == "" || c.SQL == "":
+		return c, fmt.Errorf("check %s: incomplete header (id, unit, severity, source, description) or no statement", name)
+	case c.ID+".sql" != path.Base(name):
+		return c, fmt.Errorf("check %s: id %q does not match the file name", name, c.ID)
+	case severityRank(c.Severity) == 2 && c.Severity != SeverityAdvice:
+		return c, fmt.Errorf("check %s: unknown severity %q", name, c.Severity)
+	}
+	switch c.Unit {
+	case UnitDomain, UnitMXHost, UnitEndpoint, UnitRecord:
+	default:
+		return c, fmt.Errorf("check %s: unknown unit %q", name, c.Unit)
+	}
+	return c, nil
+}
+
+// Run runs check c over the views and returns its findings, ordered by
+// domain, host, address and evidence.
+func (c Check) Run(ctx context.Context, db *DB, scanID string) ([]datasets.Finding, error) {
+	rows, err := db.SQL.QueryContext(ctx, "SELECT domain, host, address, evidence FROM ("+c.SQL+") AS f ORDER BY 1, 2, 3, 4")
+	if err != nil {
+		return nil, fmt.Errorf("check %s: %w", c.ID, err)
+	}
+	defer rows.Close()
+	var out []datasets.Finding
+	for rows.Next() {
+		var d, h, a, e sql.NullString
+		if err := rows.Scan(&d, &h, &a, &e); err != nil {
+			return nil, fmt.Errorf("check %s: %w", c.ID, err)
+		}
+		out = append(out, datasets.Finding{ScanID: scanID, Check: c.ID, Severity: c.Severity, Unit: c.Unit,
+			Domain: d.String, Host: h.String, Address: a.String, Evidence: e.String})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("check %s: %w", c.ID, err)
+	}
+	return out, nil
+}

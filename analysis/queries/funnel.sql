@@ -1,0 +1,12 @@
+-- The adoption funnel, per domain (RFC 7672 §2.2): each stage a subset of the one before.
+SELECT
+  sum(CASE WHEN domain <> '' THEN 1 ELSE 0 END) AS scanned,
+  sum(CASE WHEN domain <> '' AND mx_kind NOT IN ('unknown') AND failure NOT IN ('excluded', 'interrupted') THEN 1 ELSE 0 END) AS resolved,
+  sum(CASE WHEN mx_kind IN ('mx', 'mixed_null_mx', 'implicit') THEN 1 ELSE 0 END) AS with_mx,
+  sum(CASE WHEN mx_kind = 'null_mx' THEN 1 ELSE 0 END) AS null_mx,
+  sum(CASE WHEN mx_kind IN ('mx', 'mixed_null_mx', 'implicit') AND mx_secure THEN 1 ELSE 0 END) AS mx_secure,
+  sum(CASE WHEN mx_kind IN ('mx', 'mixed_null_mx', 'implicit') AND mx_secure AND tlsa_all_mx THEN 1 ELSE 0 END) AS tlsa_all,
+  sum(CASE WHEN mx_kind IN ('mx', 'mixed_null_mx', 'implicit') AND mx_secure AND tlsa_all_mx AND dane = 'all' THEN 1 ELSE 0 END) AS dane_all,
+  sum(CASE WHEN mx_kind IN ('mx', 'mixed_null_mx', 'implicit') AND mx_secure AND mx_hosts_with_tlsa > 0 AND NOT tlsa_all_mx THEN 1 ELSE 0 END) AS tlsa_some,
+  sum(CASE WHEN mx_kind IN ('mx', 'mixed_null_mx', 'implicit') AND NOT mx_secure AND dane = 'all' THEN 1 ELSE 0 END) AS dane_behind_insecure_mx
+FROM domains
