@@ -39,6 +39,7 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	domains := fs.Int("domains", 2000, "number of domains in the simulated internet")
 	seed := fs.Uint64("seed", 1, "seed of the generated population (same seed, same world)")
+	noReport := fs.Bool("no-report", false, "do not write the report (OUT/report/) after the scan")
 	fs.BoolVar(&f.dnssec, "dnssec", true, "sign the world and validate it from its own trust anchor; --dnssec=false scans an unsigned world without validation")
 	validate := fs.Bool("validate", true, "with --dnssec, validate; --validate=false scans the same signed world without validation (to measure what validation costs)")
 	fs.Usage = func() {
@@ -115,7 +116,12 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		cfg.SMTPDial = smtp.Dial
 	}
 	inputs := []scanner.Input{{Path: list}}
-	return runScan(ctx, cfg, inputs, &f, stdout, stderr, logger)
+	code := runScan(ctx, cfg, inputs, &f, stdout, stderr, logger)
+	if code != exitOK || *noReport {
+		return code
+	}
+	// The lab ends with the report of the scan it made.
+	return analyzeInto(ctx, []string{f.out}, filepath.Join(f.out, "report"), stdout, stderr, "danescan lab")
 }
 
 // tuneGC is called once the world is generated, loaded and signed, and
