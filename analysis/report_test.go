@@ -1,0 +1,147 @@
+package analysis
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/danescan/danescan/datasets"
+	"github.com/danescan/danescan/scanner"
+	"github.com/danescan/danescan/scanner/dnssec"
+	"github.com/danescan/danescan/scanner/lab"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden reports in testdata/")
+
+// labNow is the fixed clock of the golden lab scan.
+var labNow = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+
+// labDataset scans a signed 2,000-domain lab world with STARTTLS probes
+// into dir, with a fixed scan id and clock, so that its report is the
+// same every time.
+func labDataset(t testing.TB, dir string) {
+	t.Helper()
+	w, err := lab.Generate(lab.Config{Domains: 2000, Seed: 11, DNSSEC: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return labNow }
+	srv, err := lab.Start(w, lab.ServerOptions{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	smtp, err := lab.StartSMTP(w, lab.SMTPOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer smtp.Close()
+	list := filepath.Join(t.TempDir(), "domains.txt")
+	os.WriteFile(list, []byte(strings.Join(w.InputLines(), "\n")+"\n"), 0o644)
+	anchors, err := dnssec.ParseAnchors(strings.NewReader(w.TrustAnchor()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := scanner.Config{Resolvers: []string{srv.Addr()}, Workers: 100, Timeout: time.Second, Retries: 1,
+		DNSSEC: true, TrustAnchors: anchors, TrustAnchorSource: "lab", ScanID: "golden", Now: now,
+		SMTP: true, SMTPDial: smtp.Dial, SMTPWorkers: 50, AddressInterval: time.Nanosecond}
+	cfg.STARTTLS.BannerTimeout, cfg.STARTTLS.HandshakeTimeout = 300*time.Millisecond, 5*time.Second
+	if _, err := scanner.Run(context.Background(), cfg, []scanner.Input{{Path: list}}, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReportGolden analyses a fixed lab scan and compares report.md and
+// report.json with the golden files (go test ./analysis -update rewrites
+// them); report.html must hold its charts and no script.
+func TestReportGolden(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "scan")
+	labDataset(t, dir)
+	a, err := Analyze(context.Background(), []string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "report")
+	files, err := a.Write(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []struct{ got, golden string }{
+		{files.Markdown, "testdata/report.golden.md"},
+		{files.JSON, "testdata/report.golden.json"},
+	} {
+		got, err := os.ReadFile(g.got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *update {
+			os.WriteFile(g.golden, got, 0o644)
+			continue
+		}
+		want, err := os.ReadFile(g.golden)
+		if err != nil {
+			t.Fatalf("%v (run go test ./analysis -update)", err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("%s differs from %s (go test ./analysis -update rewrites it; diff them):\n%s", g.got, g.golden, firstDiff(string(want), string(got)))
+		}
+	}
+	html, _ := os.ReadFile(files.HTML)
+	for _, want := range []string{`id="chart-funnel"`, `id="chart-checks"`, `id="chart-tld"`, "<svg", "dane-ta-not-in-chain"} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	// xmlns="http://www.w3.org/2000/svg" names a namespace and fetches
+	// nothing; anything that would load a resource is refused.
+	for _, bad := range []string{"<script", " src=", "href=", "<link", "url(", "@import"} {
+		if strings.Contains(string(html), bad) {
+			t.Errorf("report.html contains %q: it must be self-contained", bad)
+		}
+	}
+	var r Report
+	js, _ := os.ReadFile(files.JSON)
+	if err := json.Unmarshal(js, &r); err != nil || len(r.Checks) == 0 || r.Funnel[0].Count == 0 {
+		t.Errorf("report.json: %v, %d checks", err, len(r.Checks))
+	}
+	fs, err := datasets.ReadTable[datasets.Finding](out, datasets.TableFindings)
+	if err != nil || len(fs) != len(a.Findings) || len(fs) == 0 {
+		t.Errorf("findings table: %d rows (%v), analysis had %d", len(fs), err, len(a.Findings))
+	}
+	// The lab's DANE cases are found by the checks made for them.
+	fired := map[string]int64{}
+	for _, c := range a.Report.Checks {
+		fired[c.ID] = c.Count
+	}
+	for _, id := range []string{"dane-ta-not-in-chain", "dane-no-match", "dane-ta-expired", "dane-ta-name-mismatch",
+		"tlsa-no-usable-records", "starttls-missing-with-tlsa", "transport-failed-with-tlsa", "dnssec-bogus-mx", "mx-target-cname", "null-mx-mixed"} {
+		if fired[id] == 0 {
+			t.Errorf("check %s found nothing in the lab scan", id)
+		}
+	}
+}
+
+// firstDiff shows the first differing line of two texts.
+func firstDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := 0; i < len(al) || i < len(bl); i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			return "line " + itoa(i+1) + ":\n- " + x + "\n+ " + y
+		}
+	}
+	return ""
+}
+
+func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
