@@ -494,6 +494,54 @@ func TestLab(t *testing.T) {
 		t.Errorf("summary: domains scanned %d; want %d (distinct valid names)", got, want)
 	}
 	checkDomainRows(t, out, expect(w.InputLines(), nil))
+
+	// The lab ends with the report of its scan, and danescan sql and
+	// danescan analyze read the same dataset.
+	if !strings.Contains(stdout, "report of scan "+m.ScanID) {
+		t.Errorf("lab output lacks the report line:\n%s", stdout)
+	}
+	for _, f := range []string{"report.md", "report.html", "report.json"} {
+		if _, err := os.Stat(filepath.Join(out, "report", f)); err != nil {
+			t.Errorf("lab report: %v", err)
+		}
+	}
+	code, stdout, stderr = runCLI(t, "sql", "--format", "csv", out, "SELECT count(*) AS n FROM domains")
+	if code != exitOK || strings.TrimSpace(stdout) != "n\n"+strconv.Itoa(len(rows)) {
+		t.Errorf("sql count = %d %q %q; want %d rows", code, stdout, stderr, len(rows))
+	}
+	code, stdout, _ = runCLI(t, "sql", "--format", "json", out, "SELECT host, chain FROM endpoints WHERE chain_length > 0 LIMIT 1")
+	if code != exitOK || !strings.Contains(stdout, `"chain":["30`) {
+		t.Errorf("sql json of a binary list = %d %q; want hex DER", code, stdout)
+	}
+	rep := filepath.Join(t.TempDir(), "rep")
+	if code, stdout, stderr = runCLI(t, "analyze", out, "--out", rep); code != exitOK || !strings.Contains(stdout, "checks fired") {
+		t.Errorf("analyze = %d %q %q", code, stdout, stderr)
+	}
+}
+
+func TestSQLAndAnalyzeErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		code int
+		err  string
+	}{
+		{"sql without statement", []string{"sql", dir}, exitUsage, "give one or more dataset directories"},
+		{"sql not a dataset", []string{"sql", dir, "SELECT 1"}, exitUsage, "not a danescan dataset"},
+		{"sql bad format", []string{"sql", "--format", "xml", dir, "SELECT 1"}, exitUsage, "--format"},
+		{"analyze without out", []string{"analyze", dir}, exitUsage, "--out REPORTDIR"},
+		{"analyze not a dataset", []string{"analyze", dir, "--out", filepath.Join(dir, "r")}, exitUsage, "not a danescan dataset"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, tt.args...)
+			if code != tt.code || !strings.Contains(stderr, tt.err) || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+				t.Errorf("run(%q) = %d, stderr %q; want %d and one line with %q", tt.args, code, stderr, tt.code, tt.err)
+			}
+		})
+	}
 }
 
 // buildBinary builds the danescan command into a temporary folder and
