@@ -302,3 +302,21 @@ func TestTrends(t *testing.T) {
 		t.Error("no trend chart in the HTML")
 	}
 }
+
+// TestREADMEListsChecks keeps the README's catalogue in step with the
+// check files.
+func TestREADMEListsChecks(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Skip("no README.md beside the module")
+	}
+	checks, err := Checks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range checks {
+		if !strings.Contains(string(readme), "| `"+c.ID+"` | "+strings.ReplaceAll(c.Severity, "_", " ")+" | "+c.Unit+" |") {
+			t.Errorf("README.md's catalogue lacks check %s (%s, %s)", c.ID, c.Severity, c.Unit)
+		}
+	}
+}
