@@ -32,6 +32,7 @@ type Report struct {
 	Totals    Totals          `json:"totals"`
 	Funnel    []Stage         `json:"funnel"`
 	Units     []UnitCount     `json:"units"`
+	DNSSEC    []DNSSECCount   `json:"dnssec_failures"`
 	TLDs      []TLDRow        `json:"tlds"`
 	Providers []ProviderRow   `json:"providers"`
 	Concentr  []Concentration `json:"concentration"`
@@ -73,6 +74,15 @@ type UnitCount struct {
 	Failing    int64   `json:"failing"`
 	Applicable int64   `json:"applicable"`
 	Percent    float64 `json:"percent"`
+}
+
+// DNSSECCount counts bogus or indeterminate RRsets of one type by reason
+// (MX per domain; A, AAAA and TLSA per MX host).
+type DNSSECCount struct {
+	RRset  string `json:"rrset"`
+	Status string `json:"status"`
+	Reason string `json:"reason"`
+	Count  int64  `json:"count"`
 }
 
 // TLDRow is DANE adoption under one TLD, per domain.
@@ -331,6 +341,22 @@ func (r *Report) compute(ctx context.Context, db *DB, checks []Check) error {
 		u.Failing, u.Applicable = fail.Int64, app.Int64
 		u.Percent = pct(u.Failing, u.Applicable)
 		r.Units = append(r.Units, u)
+	}
+	rows.Close()
+
+	rows, err = q.QueryContext(ctx, query("dnssec.sql"))
+	if err != nil {
+		return fmt.Errorf("dnssec: %w", err)
+	}
+	for rows.Next() {
+		var c DNSSECCount
+		var reason sql.NullString
+		if err := rows.Scan(&c.RRset, &c.Status, &reason, &c.Count); err != nil {
+			rows.Close()
+			return err
+		}
+		c.Reason = reason.String
+		r.DNSSEC = append(r.DNSSEC, c)
 	}
 	rows.Close()
 

@@ -124,6 +124,14 @@ func (r *Report) Markdown() string {
 		p("| %s | %s | %s | %.1f %% |\n", u.Unit, thousands(u.Failing), thousands(u.Applicable), u.Percent)
 	}
 
+	p("\n## DNSSEC failures by reason\n\nRRsets that did not validate, as danescan's own validator classified them (MX per domain; A, AAAA and TLSA per MX host).\n\n| RRset | status | reason | count |\n| --- | --- | --- | ---: |\n")
+	for _, c := range r.DNSSEC {
+		p("| %s | %s | %s | %s |\n", c.RRset, c.Status, c.Reason, thousands(c.Count))
+	}
+	if len(r.DNSSEC) == 0 {
+		p("| (none) | | | |\n")
+	}
+
 	p("\n## Misconfigurations\n\n| check | severity | unit | count | domains | source | examples |\n| --- | --- | --- | ---: | ---: | --- | --- |\n")
 	for _, c := range r.Checks {
 		ex := strings.Join(c.Examples, ", ")
@@ -202,6 +210,12 @@ func (r *Report) HTML() string {
 	p("<h2>Failing DANE in every counting unit</h2>\n<table><tr><th>unit</th><th>failing</th><th>DANE applies to</th><th>share</th></tr>\n")
 	for _, u := range r.Units {
 		p("<tr><td>%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%.1f %%</td></tr>\n", e(u.Unit), thousands(u.Failing), thousands(u.Applicable), u.Percent)
+	}
+	p("</table>\n")
+
+	p("<h2>DNSSEC failures by reason</h2>\n<table><tr><th>RRset</th><th>status</th><th>reason</th><th>count</th></tr>\n")
+	for _, c := range r.DNSSEC {
+		p("<tr><td>%s</td><td>%s</td><td>%s</td><td class=\"n\">%s</td></tr>\n", e(c.RRset), e(c.Status), e(c.Reason), thousands(c.Count))
 	}
 	p("</table>\n")
 
