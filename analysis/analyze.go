@@ -33,6 +33,8 @@ type Report struct {
 	Funnel    []Stage         `json:"funnel"`
 	Units     []UnitCount     `json:"units"`
 	DNSSEC    []DNSSECCount   `json:"dnssec_failures"`
+	NearMiss  []NearMissCount `json:"near_misses"`
+	Beside    Beside          `json:"beside_dane"`
 	TLDs      []TLDRow        `json:"tlds"`
 	Providers []ProviderRow   `json:"providers"`
 	Concentr  []Concentration `json:"concentration"`
@@ -83,6 +85,23 @@ type DNSSECCount struct {
 	Status string `json:"status"`
 	Reason string `json:"reason"`
 	Count  int64  `json:"count"`
+}
+
+// NearMissCount counts endpoints where no usable record matched, by
+// reason and nearest miss.
+type NearMissCount struct {
+	Reason   string `json:"reason"`
+	NearMiss string `json:"near_miss"`
+	Count    int64  `json:"count"`
+}
+
+// Beside counts MTA-STS and TLS-RPT beside DANE, per domain.
+type Beside struct {
+	DANE       int64 `json:"dane_protected"`
+	DANEMTASTS int64 `json:"dane_with_mta_sts"`
+	DANETLSRPT int64 `json:"dane_with_tlsrpt"`
+	MTASTS     int64 `json:"mta_sts"`
+	TLSRPT     int64 `json:"tlsrpt"`
 }
 
 // TLDRow is DANE adoption under one TLD, per domain.
@@ -359,6 +378,26 @@ func (r *Report) compute(ctx context.Context, db *DB, checks []Check) error {
 		r.DNSSEC = append(r.DNSSEC, c)
 	}
 	rows.Close()
+
+	rows, err = q.QueryContext(ctx, query("nearmiss.sql"))
+	if err != nil {
+		return fmt.Errorf("near misses: %w", err)
+	}
+	for rows.Next() {
+		var c NearMissCount
+		var reason, miss sql.NullString
+		if err := rows.Scan(&reason, &miss, &c.Count); err != nil {
+			rows.Close()
+			return err
+		}
+		c.Reason, c.NearMiss = reason.String, miss.String
+		r.NearMiss = append(r.NearMiss, c)
+	}
+	rows.Close()
+	b := &r.Beside
+	if err := q.QueryRowContext(ctx, query("beside.sql")).Scan(nullInt(&b.DANE), nullInt(&b.DANEMTASTS), nullInt(&b.DANETLSRPT), nullInt(&b.MTASTS), nullInt(&b.TLSRPT)); err != nil {
+		return fmt.Errorf("beside: %w", err)
+	}
 
 	rows, err = q.QueryContext(ctx, query("tld.sql"))
 	if err != nil {

@@ -132,6 +132,21 @@ func (r *Report) Markdown() string {
 		p("| (none) | | | |\n")
 	}
 
+	p("\n## Why records do not match (per endpoint)\n\nEndpoints that fail DANE or have no usable record, by reason and nearest miss (after Lee et al., USENIX Security 2022: a record that would match with another usage, selector, matching type or chain depth, the hash of nothing, or none: stale or unrelated data).\n\n| reason | nearest miss | endpoints |\n| --- | --- | ---: |\n")
+	for _, c := range r.NearMiss {
+		reason := c.Reason
+		if reason == "" {
+			reason = "no usable records"
+		}
+		p("| %s | %s | %s |\n", reason, c.NearMiss, thousands(c.Count))
+	}
+	if len(r.NearMiss) == 0 {
+		p("| (none) | | |\n")
+	}
+	bs := r.Beside
+	p("\n## MTA-STS and TLS-RPT beside DANE (per domain)\n\nOf %s DANE-protected domains, %s also publish MTA-STS (%s) and %s TLS-RPT (%s); of all domains with MX, %s publish MTA-STS and %s TLS-RPT. Both may stand beside DANE (RFC 8461 §2; the article's tip), and TLS-RPT reports senders' DANE failures to the domain.\n",
+		thousands(bs.DANE), thousands(bs.DANEMTASTS), pctString(bs.DANEMTASTS, bs.DANE), thousands(bs.DANETLSRPT), pctString(bs.DANETLSRPT, bs.DANE), thousands(bs.MTASTS), thousands(bs.TLSRPT))
+
 	p("\n## Misconfigurations\n\n| check | severity | unit | count | domains | source | examples |\n| --- | --- | --- | ---: | ---: | --- | --- |\n")
 	for _, c := range r.Checks {
 		ex := strings.Join(c.Examples, ", ")
@@ -218,6 +233,12 @@ func (r *Report) HTML() string {
 		p("<tr><td>%s</td><td>%s</td><td>%s</td><td class=\"n\">%s</td></tr>\n", e(c.RRset), e(c.Status), e(c.Reason), thousands(c.Count))
 	}
 	p("</table>\n")
+
+	p("<h2>Why records do not match</h2>\n<table><tr><th>reason</th><th>nearest miss</th><th>endpoints</th></tr>\n")
+	for _, c := range r.NearMiss {
+		p("<tr><td>%s</td><td>%s</td><td class=\"n\">%s</td></tr>\n", e(c.Reason), e(c.NearMiss), thousands(c.Count))
+	}
+	p("</table>\n<p>MTA-STS beside DANE: %s of %s DANE-protected domains; TLS-RPT: %s.</p>\n", thousands(r.Beside.DANEMTASTS), thousands(r.Beside.DANE), thousands(r.Beside.DANETLSRPT))
 
 	var bars []Bar
 	for _, c := range r.Checks {
