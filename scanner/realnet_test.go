@@ -18,8 +18,10 @@ import (
 
 // The realnet tier (issue 6) checks danescan's verdicts against real
 // third-party servers on loopback: testdata/realnet/realnet.sh brings up NSD
-// for a private signed root, TLD and case zones, and Unbound validating from
-// that root. It needs root and apt-get, so it runs only when asked:
+// for a private signed root, TLD and case zones, Unbound validating from
+// that root, and Postfix with one STARTTLS listener per MX host; Postfix's
+// posttls-finger is the referee for DANE. It needs root, apt-get and
+// unshare(1), so it runs only when asked:
 //
 //	DANESCAN_REALNET=1 go test ./scanner -run TestRealnet -v
 //
@@ -32,6 +34,7 @@ const realnetResolver = "127.53.0.100:53"
 type realnetCase struct {
 	Domain   string
 	MXDNSSEC string // the status the zones were built to give the MX RRset
+	Verdict  string // the DANE verdict the case was built for (see cases.txt)
 	About    string
 }
 
@@ -50,10 +53,10 @@ func readRealnetCases(t *testing.T, path string) []realnetCase {
 			continue
 		}
 		fields := strings.Fields(line)
-		if len(fields) < 2 {
+		if len(fields) < 3 {
 			t.Fatalf("%s: bad line %q", path, line)
 		}
-		cases = append(cases, realnetCase{Domain: fields[0], MXDNSSEC: fields[1], About: strings.Join(fields[2:], " ")})
+		cases = append(cases, realnetCase{Domain: fields[0], MXDNSSEC: fields[1], Verdict: fields[2], About: strings.Join(fields[3:], " ")})
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
@@ -86,6 +89,71 @@ func unboundVerdict(ctx context.Context, name string, qtype uint16) (string, str
 	}
 }
 
+// fingerVerdict runs posttls-finger (through realnet.sh finger, which points
+// it at Unbound) for domain and maps what it logs to danescan's verdict
+// vocabulary for the first MX host: pass (a Verified TLS connection), fail
+// (TLSA records were used and the connection is not Verified),
+// no_usable_records ("no usable TLSA records found"), not_applicable (no
+// TLSA: "resorting to"), transport_failed (DANE applies and no TLS session
+// came about), dns_failure (a name service error: what a bogus answer is to
+// a stub), null_mx. It also returns the lines that decided, to print.
+func fingerVerdict(ctx context.Context, script, dir, domain string) (string, string, error) {
+	cmd := exec.CommandContext(ctx, "bash", script, "finger", domain)
+	cmd.Env = append(os.Environ(), "REALNET_DIR="+dir, "FINGER_OPTS=-v")
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", "", fmt.Errorf("realnet.sh finger %s: %v\n%s", domain, err, b)
+	}
+	out := string(b)
+	var key []string
+	for _, line := range strings.Split(out, "\n") {
+		for _, m := range []string{"TLS connection established", "resorting to", "verification failed", "Matched DANE",
+			"Name service error", "nullMX", "lookup failed", "Failed to establish"} {
+			if strings.Contains(line, m) {
+				key = append(key, line)
+				break
+			}
+		}
+	}
+	seen := strings.Join(key, "\n")
+	switch {
+	case strings.Contains(out, "(nullMX)"):
+		return "null_mx", seen, nil
+	case strings.Contains(out, "Name service error"):
+		return "dns_failure", seen, nil
+	case strings.Contains(out, "Verified TLS connection established"):
+		return "pass", seen, nil
+	case strings.Contains(out, "no usable TLSA records found"):
+		return "no_usable_records", seen, nil
+	case strings.Contains(out, "no TLSA records found"), strings.Contains(out, "resorting to"):
+		return "not_applicable", seen, nil
+	case strings.Contains(out, "TLS connection established"):
+		return "fail", seen, nil
+	default:
+		return "transport_failed", seen, nil
+	}
+}
+
+// danescanVerdict is fingerVerdict's vocabulary applied to danescan's rows:
+// the dane_status of the domain's first MX host's endpoint, unless the MX
+// RRset is bogus or failed (dns_failure), a null MX, or insecure (a DANE
+// client does not look at TLSA then: not_applicable).
+func danescanVerdict(d datasets.Domain, eps map[string][]datasets.Endpoint) (string, string) {
+	seen := fmt.Sprintf("mx_kind %s, mx_dnssec %s %s, mx_secure %t, dane %q (%s)", d.MXKind, d.MX.DNSSEC, d.MX.DNSSECReason, d.MXSecure, d.DANE, d.DANEReason)
+	switch {
+	case d.MXKind == "null_mx":
+		return "null_mx", seen
+	case d.MX.DNSSEC == "bogus" || d.MX.Failure != "":
+		return "dns_failure", seen
+	case !d.MXSecure:
+		return "not_applicable", seen
+	case len(d.MXHosts) == 0 || len(eps[d.MXHosts[0]]) == 0:
+		return "no_endpoint", seen
+	}
+	e := eps[d.MXHosts[0]][0]
+	return e.DANEStatus, seen + fmt.Sprintf("; endpoint %s %s: %s %s (probe failure %q)", e.Host, e.Address, e.DANEStatus, e.DANEReason, e.Failure)
+}
+
 func realnetUp(t *testing.T, script string) string {
 	t.Helper()
 	dir := os.Getenv("REALNET_DIR")
@@ -116,7 +184,8 @@ func realnetUp(t *testing.T, script string) string {
 
 // TestRealnet scans the realnet cases with the danescan binary and compares
 // its DNSSEC status of every MX RRset, MX host address RRset and TLSA RRset
-// with Unbound's validation of the same name.
+// with Unbound's validation of the same name, and its DANE verdict per
+// domain with posttls-finger's (Postfix's DANE client) for the same domain.
 func TestRealnet(t *testing.T) {
 	if os.Getenv("DANESCAN_REALNET") != "1" {
 		t.Skip("set DANESCAN_REALNET=1 to run the realnet tier (root, apt-get, servers on 127.53.0.0/16)")
@@ -143,7 +212,7 @@ func TestRealnet(t *testing.T) {
 	}
 	out := filepath.Join(tmp, "out")
 	args := []string{"scan", "--resolver", realnetResolver, "--trust-anchor", filepath.Join(dir, "root.key"),
-		"--no-smtp", "--out", out, listFile}
+		"--out", out, listFile}
 	start := time.Now()
 	if b, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
 		t.Fatalf("danescan %s: %v\n%s", strings.Join(args, " "), err, b)
@@ -165,6 +234,14 @@ func TestRealnet(t *testing.T) {
 	byHost := map[string]datasets.MXHost{}
 	for _, h := range hosts {
 		byHost[h.Host] = h
+	}
+	endpoints, err := datasets.ReadTable[datasets.Endpoint](out, datasets.TableEndpoints)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eps := map[string][]datasets.Endpoint{}
+	for _, e := range endpoints {
+		eps[e.Host] = append(eps[e.Host], e)
 	}
 
 	ctx := context.Background()
@@ -208,6 +285,21 @@ func TestRealnet(t *testing.T) {
 					compare(t, "host", "_25._tcp."+h.TLSABaseDomain, dns.TypeTLSA, h.TLSA)
 				}
 			}
+
+			// DANE: danescan against posttls-finger.
+			pf, pfSeen, err := fingerVerdict(ctx, script, dir, c.Domain)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pf != c.Verdict {
+				t.Errorf("setup: posttls-finger says %s for %s, cases.txt expects %s (%s)\n%s", pf, c.Domain, c.Verdict, c.About, pfSeen)
+			}
+			ds, dsSeen := danescanVerdict(d, eps)
+			if ds != pf {
+				t.Errorf("DANE %s: danescan %s != posttls-finger %s\n  danescan: %s\n  posttls-finger:\n%s", c.Domain, ds, pf, dsSeen, pfSeen)
+				return
+			}
+			t.Logf("DANE %s: both %s (danescan: %s)", c.Domain, ds, dsSeen)
 		})
 	}
 }

@@ -75,7 +75,8 @@ ours() {
 	[[ -r /proc/$pid/cmdline ]] || return 1
 	local cmd
 	cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-	[[ $cmd == *"$DIR/"* ]] || return 1
+	# Postfix's master names its directories in its environment instead.
+	[[ $cmd == *"$DIR/"* ]] || { cmd=$(tr '\0' ' ' <"/proc/$pid/environ" 2>/dev/null) && [[ $cmd == *"$DIR/"* ]]; } || return 1
 	echo "$pid"
 }
 
@@ -147,84 +148,169 @@ sign() {
 
 soa() { printf '$TTL 300\n@ SOA %s hostmaster.test. 1 3600 600 86400 60\n' "$1"; }
 
-# tlsa311 CERT prints the rdata of a "3 1 1" record for the certificate.
-tlsa311() {
-	echo "3 1 1 $(openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1)"
+# tlsa USAGE SELECTOR CERT prints the rdata of a TLSA record with matching
+# type 1 (SHA-256) for the certificate (selector 0) or its public key (1).
+tlsa() {
+	local data
+	if (($2 == 1)); then
+		data=$(openssl x509 -in "$3" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum)
+	else
+		data=$(openssl x509 -in "$3" -outform DER | sha256sum)
+	fi
+	echo "$1 $2 1 ${data%% *}"
 }
 
-# certs makes a private CA and one ECDSA leaf per MX host (only the DNS tier
-# uses them so far, for the TLSA records).
+# leaf NAME DNSNAME [STARTDATE ENDDATE] issues certs/NAME.pem (ECDSA P-256,
+# subjectAltName DNSNAME) from the private CA, with its key in NAME.key and
+# NAME.chain.pem (leaf then CA) for the server.
+leaf() {
+	local c=$DIR/certs dates=(-days 365)
+	(($# == 4)) && dates=(-startdate "$3" -enddate "$4")
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$2" \
+		-keyout "$c/$1.key" -out "$c/$1.csr" 2>/dev/null
+	openssl ca -batch -notext -config "$c/ca.cnf" -cert "$c/ca.pem" -keyfile "$c/ca.key" "${dates[@]}" \
+		-in "$c/$1.csr" -out "$c/$1.pem" -extfile <(printf 'subjectAltName=DNS:%s\n' "$2") 2>/dev/null
+	cat "$c/$1.pem" "$c/ca.pem" >"$c/$1.chain.pem"
+}
+
+# certs makes the private CA and the servers' certificates.
 certs() {
 	local c=$DIR/certs h
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
 		-subj "/CN=danescan realnet CA" -keyout "$c/ca.key" -out "$c/ca.pem" 2>/dev/null
-	for h in mx.secure.test mx.insecure.test mx.expired.test mx.wrongds.test mx.notlsa.test mx.unsigned.test; do
-		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$h" \
-			-keyout "$c/$h.key" -out "$c/$h.csr" 2>/dev/null
-		openssl x509 -req -in "$c/$h.csr" -CA "$c/ca.pem" -CAkey "$c/ca.key" -CAcreateserial \
-			-days 365 -extfile <(printf 'subjectAltName=DNS:%s\n' "$h") -out "$c/$h.pem" 2>/dev/null
-		cat "$c/$h.pem" "$c/ca.pem" >"$c/$h.chain.pem"
+	touch "$c/index.txt"
+	echo 01 >"$c/serial"
+	cat >"$c/ca.cnf" <<-EOF
+		[ca]
+		default_ca = realnet
+		[realnet]
+		database = $c/index.txt
+		new_certs_dir = $c
+		serial = $c/serial
+		default_md = sha256
+		policy = anything
+		unique_subject = no
+		[anything]
+		commonName = supplied
+	EOF
+	for h in secure insecure expired wrongds notlsa unsigned ta tanochain stale nostarttls pkix; do
+		leaf "$h" "mx.$h.test"
 	done
+	leaf expiredleaf mx.expiredleaf.test 20200101000000Z 20200201000000Z
+	leaf tamismatch mx.elsewhere.test
+	leaf other mx.stale.test # the key the stale record was made for
 }
+
+# The second-level case zones: name, then how it is signed (signed,
+# unsigned, expired, wrongds). Every name here is delegated from test.
+# and served by c.ns.test.
+SLDS=(
+	secure:signed insecure:unsigned expired:expired wrongds:wrongds nullmx:signed
+	notlsa:signed unsignedmx:signed unsigned:unsigned ta:signed tanochain:signed
+	stale:signed nostarttls:signed expiredleaf:signed tamismatch:signed pkix:signed
+)
+
+# The Postfix listeners: address, then the certificate (certs/NAME) and what
+# it sends: chain (leaf and CA), leaf (leaf only) or none (no STARTTLS).
+LISTENERS=(
+	127.53.1.1:secure:chain 127.53.1.2:insecure:chain 127.53.1.3:expired:chain
+	127.53.1.4:wrongds:chain 127.53.1.5:notlsa:chain 127.53.1.6:unsigned:chain
+	127.53.1.7:ta:chain 127.53.1.8:tanochain:leaf 127.53.1.9:stale:chain
+	127.53.1.10:nostarttls:none 127.53.1.11:expiredleaf:chain
+	127.53.1.12:tamismatch:chain 127.53.1.13:pkix:chain
+)
+
+# host NAME IP prints the zone lines of an MX host mx.NAME.test.
+mxhost() { printf '@ MX 10 mx\nmx A %s\n' "$2"; }
 
 # zones writes and signs the whole tree, leaves first (a parent needs its
 # children's DS records).
 zones() {
-	local z=$DIR/zones c=$DIR/certs
+	local z=$DIR/zones c=$DIR/certs sld name how
 
-	# Second-level zones, all on c.ns.test. (127.53.0.3).
-	local child
-	for child in secure insecure expired wrongds nullmx notlsa unsignedmx unsigned; do
+	for sld in "${SLDS[@]}"; do
 		{
 			soa c.ns.test.
 			echo "@ NS c.ns.test."
-		} >"$z/$child.test.zone"
+		} >"$z/${sld%%:*}.test.zone"
 	done
-	cat >>"$z/secure.test.zone" <<-EOF
-		@ MX 10 mx
-		mx A 127.53.1.1
-		_25._tcp.mx TLSA $(tlsa311 "$c/mx.secure.test.pem")
-	EOF
-	cat >>"$z/insecure.test.zone" <<-EOF
-		@ MX 10 mx
-		mx A 127.53.1.2
-		_25._tcp.mx TLSA $(tlsa311 "$c/mx.insecure.test.pem")
-	EOF
-	cat >>"$z/expired.test.zone" <<-EOF
-		@ MX 10 mx
-		mx A 127.53.1.3
-		_25._tcp.mx TLSA $(tlsa311 "$c/mx.expired.test.pem")
-	EOF
-	cat >>"$z/wrongds.test.zone" <<-EOF
-		@ MX 10 mx
-		mx A 127.53.1.4
-		_25._tcp.mx TLSA $(tlsa311 "$c/mx.wrongds.test.pem")
-	EOF
-	cat >>"$z/nullmx.test.zone" <<-EOF
-		@ MX 0 .
-	EOF
-	cat >>"$z/notlsa.test.zone" <<-EOF
-		@ MX 10 mx
-		mx A 127.53.1.5
-	EOF
-	cat >>"$z/unsignedmx.test.zone" <<-EOF
-		@ MX 10 mx.unsigned.test.
-	EOF
-	cat >>"$z/unsigned.test.zone" <<-EOF
-		mx A 127.53.1.6
-		_25._tcp.mx TLSA $(tlsa311 "$c/mx.unsigned.test.pem")
-	EOF
+	{
+		mxhost secure 127.53.1.1
+		echo "_25._tcp.mx TLSA $(tlsa 3 1 "$c/secure.pem")"
+	} >>"$z/secure.test.zone"
+	{
+		mxhost insecure 127.53.1.2
+		echo "_25._tcp.mx TLSA $(tlsa 3 1 "$c/insecure.pem")"
+	} >>"$z/insecure.test.zone"
+	{
+		mxhost expired 127.53.1.3
+		echo "_25._tcp.mx TLSA $(tlsa 3 1 "$c/expired.pem")"
+	} >>"$z/expired.test.zone"
+	{
+		mxhost wrongds 127.53.1.4
+		echo "_25._tcp.mx TLSA $(tlsa 3 1 "$c/wrongds.pem")"
+	} >>"$z/wrongds.test.zone"
+	echo "@ MX 0 ." >>"$z/nullmx.test.zone"
+	mxhost notlsa 127.53.1.5 >>"$z/notlsa.test.zone"
+	echo "@ MX 10 mx.unsigned.test." >>"$z/unsignedmx.test.zone"
+	{
+		echo "mx A 127.53.1.6"
+		echo "_25._tcp.mx TLSA $(tlsa 3 1 "$c/unsigned.pem")"
+	} >>"$z/unsigned.test.zone"
+	{
+		mxhost ta 127.53.1.7
+		echo "_25._tcp.mx TLSA $(tlsa 2 0 "$c/ca.pem")"
+	} >>"$z/ta.test.zone"
+	{
+		mxhost tanochain 127.53.1.8
+		echo "_25._tcp.mx TLSA $(tlsa 2 0 "$c/ca.pem")"
+	} >>"$z/tanochain.test.zone"
+	{
+		mxhost stale 127.53.1.9
+		echo "_25._tcp.mx TLSA $(tlsa 3 1 "$c/other.pem")"
+	} >>"$z/stale.test.zone"
+	{
+		mxhost nostarttls 127.53.1.10
+		echo "_25._tcp.mx TLSA $(tlsa 3 1 "$c/nostarttls.pem")"
+	} >>"$z/nostarttls.test.zone"
+	{
+		mxhost expiredleaf 127.53.1.11
+		echo "_25._tcp.mx TLSA $(tlsa 3 1 "$c/expiredleaf.pem")"
+	} >>"$z/expiredleaf.test.zone"
+	{
+		mxhost tamismatch 127.53.1.12
+		echo "_25._tcp.mx TLSA $(tlsa 2 0 "$c/ca.pem")"
+	} >>"$z/tamismatch.test.zone"
+	{
+		mxhost pkix 127.53.1.13
+		echo "_25._tcp.mx TLSA $(tlsa 1 1 "$c/pkix.pem")"
+	} >>"$z/pkix.test.zone"
 
-	local signed=(secure expired wrongds nullmx notlsa unsignedmx)
-	for child in "${signed[@]}"; do keygen "$child.test." "$child.test"; done
-	keygen wrongds.test. wrongds.test.other # its DS goes into test. instead
-	for child in secure nullmx notlsa unsignedmx wrongds; do
-		sign "$child.test" "$child.test." "$child.test"
+	local ds_lines=()
+	for sld in "${SLDS[@]}"; do
+		name=${sld%%:*} how=${sld#*:}
+		case $how in
+		unsigned)
+			cp "$z/$name.test.zone" "$z/$name.test.signed"
+			;;
+		signed)
+			keygen "$name.test." "$name.test"
+			sign "$name.test" "$name.test." "$name.test"
+			ds_lines+=("$(ds "$name.test")")
+			;;
+		expired)
+			keygen "$name.test." "$name.test"
+			sign "$name.test" "$name.test." "$name.test" -i 20200101 -e 20200201
+			ds_lines+=("$(ds "$name.test")")
+			;;
+		wrongds) # signed with one key; the DS in test. is of another
+			keygen "$name.test." "$name.test"
+			keygen "$name.test." "$name.test.other"
+			sign "$name.test" "$name.test." "$name.test"
+			ds_lines+=("$(ds "$name.test.other")")
+			;;
+		esac
 	done
-	sign expired.test expired.test. expired.test -i 20200101 -e 20200201
-	# The unsigned children are served as written.
-	cp "$z/insecure.test.zone" "$z/insecure.test.signed"
-	cp "$z/unsigned.test.zone" "$z/unsigned.test.signed"
 
 	# The TLD test. on b.ns.test. (127.53.0.2).
 	keygen test. test
@@ -234,11 +320,8 @@ zones() {
 		echo "a.ns A $ROOT_IP"
 		echo "b.ns A $TLD_IP"
 		echo "c.ns A $SLD_IP"
-		for child in secure insecure expired wrongds nullmx notlsa unsignedmx unsigned; do
-			echo "$child NS c.ns.test."
-		done
-		for child in secure expired nullmx notlsa unsignedmx; do ds "$child.test"; done
-		ds wrongds.test.other
+		for sld in "${SLDS[@]}"; do echo "${sld%%:*} NS c.ns.test."; done
+		printf '%s\n' "${ds_lines[@]}"
 	} >"$z/test.zone"
 	sign test test. test
 
@@ -322,19 +405,101 @@ unbound_start() {
 	start unbound unbound -d -c "$conf"
 }
 
+# postfix_start writes a Postfix instance of our own (postfix/conf, its
+# queue in postfix/spool) with one smtpd per LISTENERS entry on its own
+# IP:25, starts it and records its master's PID. It also writes what
+# posttls-finger needs: ptf/main.cf and resolv.conf naming Unbound.
+postfix_start() {
+	local p=$DIR/postfix l ip name send opts
+	mkdir -p "$p/conf" "$p/spool" "$p/data" "$DIR/ptf"
+	chown postfix "$p/data"
+	cat >"$p/conf/main.cf" <<-EOF
+		compatibility_level = 3.6
+		queue_directory = $p/spool
+		data_directory = $p/data
+		mail_owner = postfix
+		setgid_group = postdrop
+		myhostname = realnet.test
+		mydomain = realnet.test
+		mydestination =
+		inet_interfaces = all
+		inet_protocols = ipv4
+		maillog_file = $DIR/log/postfix.log
+		maillog_file_prefixes = $DIR
+		smtpd_tls_security_level = may
+		smtpd_tls_loglevel = 1
+	EOF
+	{
+		for l in "${LISTENERS[@]}"; do
+			IFS=: read -r ip name send <<<"$l"
+			case $send in
+			chain) opts="-o smtpd_tls_chain_files=$DIR/certs/$name.key,$DIR/certs/$name.chain.pem" ;;
+			leaf) opts="-o smtpd_tls_chain_files=$DIR/certs/$name.key,$DIR/certs/$name.pem" ;;
+			none) opts="-o smtpd_tls_security_level=none" ;;
+			esac
+			echo "$ip:25 inet n - n - - smtpd $opts"
+		done
+		cat <<-EOF
+			postlog unix-dgram n - n - 1 postlogd
+			qmgr unix n - n 300 1 qmgr
+			tlsmgr unix - - n 1000? 1 tlsmgr
+			anvil unix - - n - 1 anvil
+			bounce unix - - n - 0 bounce
+			defer unix - - n - 0 bounce
+			trace unix - - n - 0 bounce
+			verify unix - - n - 1 verify
+			proxymap unix - - n - - proxymap
+			rewrite unix - - n - - trivial-rewrite
+			cleanup unix n - n - 0 cleanup
+		EOF
+	} >"$p/conf/master.cf"
+	postfix -c "$p/conf" start >>"$DIR/log/postfix-start.log" 2>&1 || die "postfix start failed: $(tail -3 "$DIR/log/postfix.log" 2>/dev/null)"
+	local i pid=
+	for ((i = 0; i < 100; i++)); do
+		[[ -s $p/spool/pid/master.pid ]] && pid=$(tr -d ' \n' <"$p/spool/pid/master.pid") && [[ -n $pid ]] && break
+		sleep 0.1
+	done
+	[[ -n $pid ]] || die "postfix: no master.pid; see $DIR/log/postfix.log"
+	echo "$pid" >"$DIR/run/postfix.pid"
+	for l in "${LISTENERS[@]}"; do
+		ip=${l%%:*}
+		for ((i = 0; i < 100; i++)); do
+			(exec 3<>"/dev/tcp/$ip/25") 2>/dev/null && break
+			sleep 0.1
+		done
+		((i < 100)) || die "postfix: nothing listens on $ip:25; see $DIR/log/postfix.log"
+	done
+
+	printf 'compatibility_level = 3.6\nsmtp_tls_loglevel = 1\n' >"$DIR/ptf/main.cf"
+	printf 'nameserver %s\noptions edns0 trust-ad\n' "$RESOLVER_IP" >"$DIR/resolv.conf"
+}
+
+# finger DOMAIN... runs `posttls-finger -c -l dane $FINGER_OPTS DOMAIN` for
+# each domain in a private mount namespace whose /etc/resolv.conf names
+# Unbound (the machine's own file is not touched). FINGER_OPTS=-v shows the
+# DNS and TLSA decisions.
+finger() {
+	local d
+	for d in "$@"; do
+		echo "== $d"
+		MAIL_CONFIG=$DIR/ptf unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf && shift 2 && exec timeout 60 posttls-finger -c -l dane "$@"' \
+			sh "$DIR/resolv.conf" "$d" ${FINGER_OPTS:-} "$d" 2>&1 || true
+	done
+}
+
 up() {
 	stop
 	install
 	mkdir -p "$DIR"
-	rm -rf "$DIR"/{conf,keys,zones,certs,log,run,unbound} "$DIR"/nsd-*
+	rm -rf "$DIR"/{conf,keys,zones,certs,log,run,unbound,postfix,ptf} "$DIR"/nsd-*
 	mkdir -p "$DIR"/{conf,keys,zones,certs,log,run}
 	cp "$HERE/cases.txt" "$DIR/cases.txt"
 	log "certificates and keys"
 	certs
 	zones
-	local child sld=()
-	for child in secure insecure expired wrongds nullmx notlsa unsignedmx unsigned; do
-		sld+=("$child.test.:$child.test.signed")
+	local x sld=()
+	for x in "${SLDS[@]}"; do
+		sld+=("${x%%:*}.test.:${x%%:*}.test.signed")
 	done
 	log "starting NSD"
 	nsd_start root "$ROOT_IP" .:root.signed
@@ -346,6 +511,8 @@ up() {
 	log "starting Unbound"
 	unbound_start
 	wait_dns "$RESOLVER_IP" . SOA
+	log "starting Postfix"
+	postfix_start
 	log "up: resolver $RESOLVER_IP:53, trust anchor $DIR/root.key, cases $DIR/cases.txt"
 }
 
@@ -369,5 +536,9 @@ case ${1:-} in
 up) up ;;
 down) stop ;;
 status) status ;;
-*) die "usage: $0 up|down|status (state in \$REALNET_DIR, default /tmp/danescan-realnet)" ;;
+finger)
+	shift
+	finger "$@"
+	;;
+*) die "usage: $0 up|down|status|finger DOMAIN... (state in \$REALNET_DIR, default /tmp/danescan-realnet)" ;;
 esac
