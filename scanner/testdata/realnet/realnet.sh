@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# realnet.sh up|down|status: a private DNS tree with its own signed root on
-# loopback, served by real third-party software (NSD, Unbound), for checking
-# danescan's verdicts against them (scanner/realnet_test.go, issue 6).
+# realnet.sh up|down|status|finger DOMAIN...: a private DNS tree with its own
+# signed root and mail servers on loopback, served by real third-party
+# software (NSD, Unbound, Postfix), for checking danescan's verdicts against
+# Unbound's validation and posttls-finger (scanner/realnet_test.go, issue 6).
 #
-#   127.53.0.1    NSD, the root zone "."            (a.ns.test.)
-#   127.53.0.2    NSD, the TLD "test."               (b.ns.test.)
-#   127.53.0.3    NSD, the second-level case zones  (c.ns.test.)
-#   127.53.0.100  Unbound, validating recursive resolver; the root's DNSKEY
-#                 is its only trust anchor
+#   127.53.0.1      NSD, the root zone "."            (a.ns.test.)
+#   127.53.0.2      NSD, the TLD "test."               (b.ns.test.)
+#   127.53.0.3      NSD, the second-level case zones  (c.ns.test.)
+#   127.53.0.100    Unbound, validating recursive resolver; the root's DNSKEY
+#                   is its only trust anchor
+#   127.53.1.1-13   Postfix smtpd on port 25, one per MX host (LISTENERS)
+#
+# `finger DOMAIN...` runs posttls-finger -c -l dane against that resolver.
 #
 # Everything lives in $REALNET_DIR (default /tmp/danescan-realnet):
 # root.key is the trust anchor for `danescan scan --trust-anchor`, cases.txt
