@@ -299,6 +299,12 @@ func TestRealnet(t *testing.T) {
 				t.Errorf("DANE %s: danescan %s != posttls-finger %s\n  danescan: %s\n  posttls-finger:\n%s", c.Domain, ds, pf, dsSeen, pfSeen)
 				return
 			}
+			// The domain's own roll-up says the same: DANE protects the
+			// domain exactly when posttls-finger verified the server.
+			if protected := d.MXSecure && d.TLSAAllMX && d.DANE == datasets.DANEAll; protected != (pf == "pass") {
+				t.Errorf("DANE %s: domains row mx_secure %v, tlsa_all_mx %v, dane %q (%s); posttls-finger %s",
+					c.Domain, d.MXSecure, d.TLSAAllMX, d.DANE, d.DANEReason, pf)
+			}
 			t.Logf("DANE %s: both %s (danescan: %s)", c.Domain, ds, dsSeen)
 		})
 	}
