@@ -236,7 +236,7 @@ func cmdLabServe(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		// Every MX address is this machine and many hosts share one:
 		// politeness off, short SMTP timeouts (the banner-stall case
 		// waits for the whole of one).
-		fmt.Fprintf(stdout, "mail servers %d addresses in %s, port 25 (IPv4 only)\nexclusions   %s\n\nscan it with (--exclude: the MX hosts' IPv6 addresses are documentation addresses, not served here):\n  danescan scan --resolver %s --timeout 500ms --retries 1 --exclude %s --smtp-timeout 2s --address-interval 1ns --smtp-rate 0 --smtp-workers 200 %s %s --out lab-scan\n",
+		fmt.Fprintf(stdout, "mail servers %d addresses in %s, port 25 (IPv4 only)\nexclusions   %s\n\nscan it with (--exclude: the MX hosts' IPv6 addresses are documentation addresses, not served here):\n  danescan scan --resolver %s --timeout 500ms --retries 1 --exclude %s --smtp-timeout 5s --address-interval 1ns --smtp-rate 0 --smtp-workers 200 %s %s --out lab-scan\n",
 			len(smtpAddrs), strings.Join(nets, " "), exclude, srv.Addr(), exclude, validation, list)
 	}
 	fmt.Fprintf(stdout, "\nCtrl-C stops the lab.\n")
