@@ -166,61 +166,11 @@ func setter(c columnPlan, arr arrow.Array) (func(i int, row reflect.Value), erro
 			get(v).Set(reflect.ValueOf(a.Value(i).ToTime(unit).UTC()))
 		}, nil
 	case kindStrings:
-		a, ok := arr.(*array.List)
-		if !ok {
-			return nil, mismatch
-		}
-		vals, ok := a.ListValues().(*array.String)
-		if !ok {
-			return nil, mismatch
-		}
-		return func(i int, v reflect.Value) {
-			start, end := a.ValueOffsets(i)
-			if start == end {
-				return
-			}
-			l := make([]string, 0, end-start)
-			for j := start; j < end; j++ {
-				l = append(l, strings.Clone(vals.Value(int(j))))
-			}
-			get(v).Set(reflect.ValueOf(l))
-		}, nil
+		return listSetter(arr, get, mismatch, func(a *array.String, j int) string { return strings.Clone(a.Value(j)) })
 	case kindInt32s:
-		a, ok := arr.(*array.List)
-		if !ok {
-			return nil, mismatch
-		}
-		vals, ok := a.ListValues().(*array.Int32)
-		if !ok {
-			return nil, mismatch
-		}
-		return func(i int, v reflect.Value) {
-			start, end := a.ValueOffsets(i)
-			if start == end {
-				return
-			}
-			get(v).Set(reflect.ValueOf(slices.Clone(vals.Int32Values()[start:end])))
-		}, nil
+		return listSetter(arr, get, mismatch, func(a *array.Int32, j int) int32 { return a.Value(j) })
 	case kindBinaries:
-		a, ok := arr.(*array.List)
-		if !ok {
-			return nil, mismatch
-		}
-		vals, ok := a.ListValues().(*array.Binary)
-		if !ok {
-			return nil, mismatch
-		}
-		return func(i int, v reflect.Value) {
-			start, end := a.ValueOffsets(i)
-			if start == end {
-				return
-			}
-			l := make([][]byte, 0, end-start)
-			for j := start; j < end; j++ {
-				l = append(l, slices.Clone(vals.Value(int(j))))
-			}
-			get(v).Set(reflect.ValueOf(l))
-		}, nil
+		return listSetter(arr, get, mismatch, func(a *array.Binary, j int) []byte { return slices.Clone(a.Value(j)) })
 	}
 	return nil, mismatch
 }
@@ -241,4 +191,30 @@ func ReadPartMetadata(path string) (map[string]string, error) {
 		m[k] = values[i]
 	}
 	return m, nil
+}
+
+// listSetter returns the setter of a list column whose elements are an
+// array of type A, each copied out with elem (the row must not keep Arrow
+// memory). An empty list leaves the field nil. It returns mismatch when
+// arr is not a list of A.
+func listSetter[A arrow.Array, E any](arr arrow.Array, get func(reflect.Value) reflect.Value, mismatch error, elem func(A, int) E) (func(int, reflect.Value), error) {
+	a, ok := arr.(*array.List)
+	if !ok {
+		return nil, mismatch
+	}
+	vals, ok := a.ListValues().(A)
+	if !ok {
+		return nil, mismatch
+	}
+	return func(i int, v reflect.Value) {
+		start, end := a.ValueOffsets(i)
+		if start == end {
+			return
+		}
+		l := make([]E, 0, end-start)
+		for j := start; j < end; j++ {
+			l = append(l, elem(vals, int(j)))
+		}
+		get(v).Set(reflect.ValueOf(l))
+	}, nil
 }

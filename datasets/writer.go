@@ -205,29 +205,22 @@ func appender(c columnPlan, b array.Builder) func(reflect.Value) {
 		lb := b.(*array.ListBuilder)
 		sb := lb.ValueBuilder().(*array.StringBuilder)
 		return func(v reflect.Value) {
-			l := *get(v).Addr().Interface().(*[]string)
 			lb.Append(true)
-			for _, s := range l {
-				sb.Append(s)
-			}
+			sb.AppendValues(*get(v).Addr().Interface().(*[]string), nil)
 		}
 	case kindInt32s:
 		lb := b.(*array.ListBuilder)
 		ib := lb.ValueBuilder().(*array.Int32Builder)
 		return func(v reflect.Value) {
-			l := *get(v).Addr().Interface().(*[]int32)
 			lb.Append(true)
-			ib.AppendValues(l, nil)
+			ib.AppendValues(*get(v).Addr().Interface().(*[]int32), nil)
 		}
 	case kindBinaries:
 		lb := b.(*array.ListBuilder)
 		bb := lb.ValueBuilder().(*array.BinaryBuilder)
 		return func(v reflect.Value) {
-			l := *get(v).Addr().Interface().(*[][]byte)
 			lb.Append(true)
-			for _, x := range l {
-				bb.Append(x)
-			}
+			bb.AppendValues(*get(v).Addr().Interface().(*[][]byte), nil)
 		}
 	}
 	// newPlan only produces the kinds above.
