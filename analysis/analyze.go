@@ -450,31 +450,70 @@ func (r *Report) compute(ctx context.Context, db *DB, checks []Check) error {
 		r.Concentr = append(r.Concentr, Concentration{Top: n, Percent: pct(sum, daneTotal)})
 	}
 
-	for _, c := range checks {
-		res := CheckResult{ID: c.ID, Severity: c.Severity, Unit: c.Unit, Source: c.Source, Description: c.Description}
-		affected := `SELECT DISTINCT domain FROM findings WHERE "check" = ? AND domain <> ''
-			UNION SELECT DISTINCT d.domain FROM (SELECT domain, m.host FROM domains CROSS JOIN UNNEST(mx_hosts) AS m(host)) d
-			JOIN (SELECT DISTINCT host FROM findings WHERE "check" = ? AND host <> '') f ON f.host = d.host`
-		count := `SELECT count(*) FROM findings WHERE "check" = ?`
-		if c.Unit == UnitMXHost {
-			count = `SELECT count(DISTINCT host) FROM findings WHERE "check" = ?`
+	// Every check's counts, affected domains and examples, in three passes
+	// over the findings instead of three per check.
+	if _, err := q.ExecContext(ctx, "CREATE TEMP TABLE affected AS "+query("affected.sql")); err != nil {
+		return fmt.Errorf("affected domains: %w", err)
+	}
+	type tally struct{ count, hosts, domains int64 }
+	tallies := map[string]*tally{}
+	at := func(id string) *tally {
+		if tallies[id] == nil {
+			tallies[id] = &tally{}
 		}
-		if err := q.QueryRowContext(ctx, count, c.ID).Scan(&res.Count); err != nil {
-			return fmt.Errorf("check %s: %w", c.ID, err)
-		}
-		if err := q.QueryRowContext(ctx, "SELECT count(*) FROM ("+affected+") a", c.ID, c.ID).Scan(&res.Domains); err != nil {
-			return fmt.Errorf("check %s: %w", c.ID, err)
-		}
-		ex, err := q.QueryContext(ctx, "SELECT domain FROM ("+affected+") a ORDER BY 1 LIMIT "+fmt.Sprint(maxExamples), c.ID, c.ID)
+		return tallies[id]
+	}
+	examples := map[string][]string{}
+	for _, x := range []struct {
+		q    string
+		scan func(rows *sql.Rows) error
+	}{
+		{`SELECT "check", count(*), count(DISTINCT host) FROM findings GROUP BY 1`, func(rows *sql.Rows) error {
+			var id string
+			var n, h int64
+			err := rows.Scan(&id, &n, &h)
+			at(id).count, at(id).hosts = n, h
+			return err
+		}},
+		{`SELECT "check", count(*) FROM affected GROUP BY 1`, func(rows *sql.Rows) error {
+			var id string
+			var n int64
+			err := rows.Scan(&id, &n)
+			at(id).domains = n
+			return err
+		}},
+		{`SELECT "check", domain FROM (SELECT "check", domain, row_number() OVER (PARTITION BY "check" ORDER BY domain) AS k FROM affected) a
+			WHERE k <= ` + fmt.Sprint(maxExamples) + ` ORDER BY 1, 2`, func(rows *sql.Rows) error {
+			var id, d string
+			err := rows.Scan(&id, &d)
+			examples[id] = append(examples[id], d)
+			return err
+		}},
+	} {
+		rows, err := q.QueryContext(ctx, x.q)
 		if err != nil {
-			return fmt.Errorf("check %s: %w", c.ID, err)
+			return fmt.Errorf("check results: %w", err)
 		}
-		for ex.Next() {
-			var d string
-			ex.Scan(&d)
-			res.Examples = append(res.Examples, d)
+		for rows.Next() {
+			if err := x.scan(rows); err != nil {
+				rows.Close()
+				return fmt.Errorf("check results: %w", err)
+			}
 		}
-		ex.Close()
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("check results: %w", err)
+		}
+	}
+	for _, c := range checks {
+		res := CheckResult{ID: c.ID, Severity: c.Severity, Unit: c.Unit, Source: c.Source, Description: c.Description,
+			Examples: examples[c.ID]}
+		if t := tallies[c.ID]; t != nil {
+			res.Count, res.Domains = t.count, t.domains
+			if c.Unit == UnitMXHost {
+				res.Count = t.hosts
+			}
+		}
 		if res.Examples == nil {
 			res.Examples = []string{}
 		}
