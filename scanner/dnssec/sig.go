@@ -82,12 +82,7 @@ func (vf *verifier) key(k *dns.DNSKEY) *pubKey {
 	if vf.keys == nil {
 		vf.keys = make(map[keyID]*pubKey)
 	}
-	for old := range vf.keys {
-		if len(vf.keys) < maxKeysCached {
-			break
-		}
-		delete(vf.keys, old)
-	}
+	makeRoom(vf.keys, maxKeysCached)
 	vf.keys[id] = pk
 	return pk
 }
@@ -203,12 +198,7 @@ func (vf *verifier) remember(digest [32]byte) {
 	if limit <= 0 {
 		limit = DefaultMaxVerified
 	}
-	for old := range vf.verified {
-		if len(vf.verified) < limit {
-			break
-		}
-		delete(vf.verified, old)
-	}
+	makeRoom(vf.verified, limit)
 	vf.verified[digest] = struct{}{}
 }
 
@@ -420,5 +410,17 @@ func lowerNames(rd []byte, off, count int) {
 			}
 		}
 		lower(rd[start:min(off, len(rd))])
+	}
+}
+
+// makeRoom drops arbitrary entries of m until it holds fewer than limit,
+// so that one more fits: the caches of this package are bounded, and any
+// entry is as good to lose as another.
+func makeRoom[K comparable, V any](m map[K]V, limit int) {
+	for k := range m {
+		if len(m) < limit {
+			return
+		}
+		delete(m, k)
 	}
 }

@@ -467,12 +467,7 @@ func (v *Validator) store(name string, st nameState) {
 	if limit <= 0 {
 		limit = DefaultMaxZones
 	}
-	for k := range v.names {
-		if len(v.names) < limit {
-			break
-		}
-		delete(v.names, k)
-	}
+	makeRoom(v.names, limit)
 	v.names[name] = st
 }
 
