@@ -64,7 +64,7 @@ func (d *DB) Query(ctx context.Context, q string, w io.Writer, format string) er
 			for i, c := range cols {
 				obj[c] = jsonValue(vals[i])
 			}
-			if err := enc.Encode(orderedRow(cols, obj)); err != nil {
+			if err := enc.Encode(orderedObject{cols, obj}); err != nil {
 				return err
 			}
 		case FormatCSV:
@@ -94,14 +94,10 @@ func (d *DB) Query(ctx context.Context, q string, w io.Writer, format string) er
 	return nil
 }
 
-// orderedRow keeps the column order in JSON output.
+// orderedObject is a JSON object that keeps the column order.
 type orderedObject struct {
 	keys []string
 	vals map[string]any
-}
-
-func orderedRow(keys []string, vals map[string]any) orderedObject {
-	return orderedObject{keys, vals}
 }
 
 // MarshalJSON writes the object with its keys in column order.
