@@ -226,6 +226,12 @@ LISTENERS=(
 
 # host NAME IP prints the zone lines of an MX host mx.NAME.test.
 mxhost() { printf '@ MX 10 mx\nmx A %s\n' "$2"; }
+# danehost CASE ADDRESS USAGE SELECTOR PEM: mxhost plus its TLSA record
+# (SHA-256 of the certificate or key in PEM).
+danehost() {
+	mxhost "$1" "$2"
+	echo "_25._tcp.mx TLSA $(tlsa "$3" "$4" "$5")"
+}
 
 # zones writes and signs the whole tree, leaves first (a parent needs its
 # children's DS records).
@@ -238,22 +244,10 @@ zones() {
 			echo "@ NS c.ns.test."
 		} >"$z/${sld%%:*}.test.zone"
 	done
-	{
-		mxhost secure 127.53.1.1
-		echo "_25._tcp.mx TLSA $(tlsa 3 1 "$c/secure.pem")"
-	} >>"$z/secure.test.zone"
-	{
-		mxhost insecure 127.53.1.2
-		echo "_25._tcp.mx TLSA $(tlsa 3 1 "$c/insecure.pem")"
-	} >>"$z/insecure.test.zone"
-	{
-		mxhost expired 127.53.1.3
-		echo "_25._tcp.mx TLSA $(tlsa 3 1 "$c/expired.pem")"
-	} >>"$z/expired.test.zone"
-	{
-		mxhost wrongds 127.53.1.4
-		echo "_25._tcp.mx TLSA $(tlsa 3 1 "$c/wrongds.pem")"
-	} >>"$z/wrongds.test.zone"
+	danehost secure 127.53.1.1 3 1 "$c/secure.pem" >>"$z/secure.test.zone"
+	danehost insecure 127.53.1.2 3 1 "$c/insecure.pem" >>"$z/insecure.test.zone"
+	danehost expired 127.53.1.3 3 1 "$c/expired.pem" >>"$z/expired.test.zone"
+	danehost wrongds 127.53.1.4 3 1 "$c/wrongds.pem" >>"$z/wrongds.test.zone"
 	echo "@ MX 0 ." >>"$z/nullmx.test.zone"
 	mxhost notlsa 127.53.1.5 >>"$z/notlsa.test.zone"
 	echo "@ MX 10 mx.unsigned.test." >>"$z/unsignedmx.test.zone"
@@ -261,34 +255,13 @@ zones() {
 		echo "mx A 127.53.1.6"
 		echo "_25._tcp.mx TLSA $(tlsa 3 1 "$c/unsigned.pem")"
 	} >>"$z/unsigned.test.zone"
-	{
-		mxhost ta 127.53.1.7
-		echo "_25._tcp.mx TLSA $(tlsa 2 0 "$c/ca.pem")"
-	} >>"$z/ta.test.zone"
-	{
-		mxhost tanochain 127.53.1.8
-		echo "_25._tcp.mx TLSA $(tlsa 2 0 "$c/ca.pem")"
-	} >>"$z/tanochain.test.zone"
-	{
-		mxhost stale 127.53.1.9
-		echo "_25._tcp.mx TLSA $(tlsa 3 1 "$c/other.pem")"
-	} >>"$z/stale.test.zone"
-	{
-		mxhost nostarttls 127.53.1.10
-		echo "_25._tcp.mx TLSA $(tlsa 3 1 "$c/nostarttls.pem")"
-	} >>"$z/nostarttls.test.zone"
-	{
-		mxhost expiredleaf 127.53.1.11
-		echo "_25._tcp.mx TLSA $(tlsa 3 1 "$c/expiredleaf.pem")"
-	} >>"$z/expiredleaf.test.zone"
-	{
-		mxhost tamismatch 127.53.1.12
-		echo "_25._tcp.mx TLSA $(tlsa 2 0 "$c/ca.pem")"
-	} >>"$z/tamismatch.test.zone"
-	{
-		mxhost pkix 127.53.1.13
-		echo "_25._tcp.mx TLSA $(tlsa 1 1 "$c/pkix.pem")"
-	} >>"$z/pkix.test.zone"
+	danehost ta 127.53.1.7 2 0 "$c/ca.pem" >>"$z/ta.test.zone"
+	danehost tanochain 127.53.1.8 2 0 "$c/ca.pem" >>"$z/tanochain.test.zone"
+	danehost stale 127.53.1.9 3 1 "$c/other.pem" >>"$z/stale.test.zone"
+	danehost nostarttls 127.53.1.10 3 1 "$c/nostarttls.pem" >>"$z/nostarttls.test.zone"
+	danehost expiredleaf 127.53.1.11 3 1 "$c/expiredleaf.pem" >>"$z/expiredleaf.test.zone"
+	danehost tamismatch 127.53.1.12 2 0 "$c/ca.pem" >>"$z/tamismatch.test.zone"
+	danehost pkix 127.53.1.13 1 1 "$c/pkix.pem" >>"$z/pkix.test.zone"
 
 	local ds_lines=()
 	for sld in "${SLDS[@]}"; do
