@@ -34,8 +34,14 @@ const (
 	// did not get a TLS session (dane_reason is the probe's failure
 	// class); a DANE sender treats this as a delivery failure.
 	DANETransportFailed = "transport_failed"
+	// DANETLSALookupFailed: the host's TLSA lookup is bogus or
+	// indeterminate (tlsa_state unusable; dane_reason is the TLSA RRset's
+	// dnssec_reason): a DANE sender must not deliver to the host and
+	// defers (RFC 7672 §2.2), so this is a DANE failure, unlike a host
+	// without TLSA.
+	DANETLSALookupFailed = "tlsa_lookup_failed"
 	// DANENotApplicable: DANE does not apply to the host (its tlsa_state
-	// is not dane; with --dnssec=false: no TLSA records).
+	// is no_tlsa or skipped; with --dnssec=false: no TLSA records).
 	DANENotApplicable = "not_applicable"
 	// DANENotProbed: the endpoint was not probed (excluded, interrupted).
 	DANENotProbed = "not_probed"
