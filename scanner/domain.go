@@ -34,12 +34,6 @@ const (
 	FailOversized   = "oversized"
 )
 
-// Limits on what one RRset may put into a row.
-const (
-	maxRecords     = 100
-	maxRecordBytes = 4096
-)
-
 // scan is the state shared by the workers of one Run.
 type scan struct {
 	cfg    *Config
@@ -51,60 +45,6 @@ type scan struct {
 	validator *dnssec.Validator
 	// smtp is nil when the scan runs without SMTP probes.
 	smtp *smtpPool
-}
-
-// lookup makes one lookup and returns its answer and its columns, with the
-// DNSSEC status when the scan validates.
-func (s *scan) lookup(ctx context.Context, name string, qtype uint16) (lookup.Answer, datasets.RRset) {
-	a, err := s.client.Lookup(ctx, name, qtype)
-	s.stats.Queries.Add(int64(a.Attempts))
-	row := rrset(&a, err)
-	if s.validator != nil {
-		res := s.validate(ctx, &a)
-		row.DNSSEC, row.DNSSECReason = string(res.Status), string(res.Reason)
-		for _, alg := range res.Algorithms {
-			row.DNSSECAlgorithms = append(row.DNSSECAlgorithms, int32(alg))
-		}
-	}
-	return a, row
-}
-
-// rrset turns a lookup's answer into its columns.
-func rrset(a *lookup.Answer, err error) datasets.RRset {
-	r := datasets.RRset{
-		QName:     a.QName,
-		Rcode:     a.Rcode(),
-		AD:        a.AD(),
-		TTL:       int64(a.TTL()),
-		CNAMEs:    a.CNAMEs,
-		Failure:   a.Failure,
-		DNSSEC:    datasets.DNSSECNotValidated,
-		Transport: a.Transport,
-		Attempts:  int32(a.Attempts),
-	}
-	if err != nil {
-		r.Error = err.Error()
-	}
-	for i, rr := range a.Records {
-		if i == maxRecords {
-			r.Failure = FailOversized
-			r.Error = fmt.Sprintf("kept %d of %d records", maxRecords, len(a.Records))
-			break
-		}
-		r.Records = append(r.Records, rdata(rr))
-	}
-	return r
-}
-
-// rdata is the presentation form of rr without owner, TTL, class and type,
-// cut to maxRecordBytes.
-func rdata(rr dns.RR) string {
-	full := rr.String()
-	s := strings.TrimPrefix(full, rr.Header().String())
-	if len(s) > maxRecordBytes {
-		s = s[:maxRecordBytes] + "...(cut)"
-	}
-	return s
 }
 
 // skipped is the RRset of a lookup not made, with the reason.
@@ -139,64 +79,80 @@ func resolverFailure(class string) bool {
 	return true
 }
 
+// domainProbe is what the scan learned of one domain, typed: its lookups
+// and the decisions taken on them. domainRow turns it into the row.
+type domainProbe struct {
+	entry    datasets.Entry
+	start    time.Time
+	duration time.Duration
+	mx       answer
+	kind     string
+	// failure and errText are the domain-level failure class and detail.
+	failure, errText string
+	hosts            []string
+	mxSecure         bool
+	withTLSA         int32
+	allTLSA          bool
+	passing          int32
+	// dane and daneReason roll the hosts up; dane is empty when no host
+	// was probed.
+	dane, daneReason string
+	mtaSTS, tlsRPT   answer
+	mtaSTSPublished  bool
+	tlsRPTPublished  bool
+}
+
 // domain scans one valid, distinct domain and returns its row.
 func (s *scan) domain(ctx context.Context, e datasets.Entry) *datasets.Domain {
-	start := s.cfg.Now()
-	d := &datasets.Domain{
-		ScanID:    s.cfg.ScanID,
-		InputFile: e.File,
-		InputLine: e.Line,
-		Input:     e.Raw,
-		Rank:      e.Rank,
-		Domain:    e.Domain,
-		ScannedAt: start.UTC(),
-	}
-	mx, mxRow := s.lookup(ctx, e.Domain, dns.TypeMX)
-	d.MX = mxRow
-	var hosts []string
+	p := &domainProbe{entry: e, start: s.cfg.Now()}
+	p.mx = s.lookup(ctx, e.Domain, dns.TypeMX)
+	mx := &p.mx
+	var implicit *addressAnswers
 	switch {
 	case len(mx.Records) > 0:
-		hosts, d.MXKind = mxHosts(mx.Records)
+		p.hosts, p.kind = mxHosts(mx.Records)
 	case mx.Failure == lookup.FailNoData:
 		// RFC 5321 §5.1: no MX, so the domain (its canonical name) is the
-		// implicit MX when it has an address.
+		// implicit MX when it has an address. Its address answers are the
+		// host's: the host probe reuses them.
 		target := mx.Target()
-		a, _ := s.client.Lookup(ctx, target, dns.TypeA)
-		aaaa, _ := s.client.Lookup(ctx, target, dns.TypeAAAA)
-		s.stats.Queries.Add(int64(a.Attempts + aaaa.Attempts))
+		implicit = &addressAnswers{a: s.lookup(ctx, target, dns.TypeA), aaaa: s.lookup(ctx, target, dns.TypeAAAA)}
+		a, aaaa := &implicit.a, &implicit.aaaa
 		switch {
 		case len(a.Records) > 0 || len(aaaa.Records) > 0:
-			d.MXKind = KindImplicit
-			hosts = []string{target}
+			p.kind = KindImplicit
+			p.hosts = []string{target}
 		case resolverFailure(a.Failure):
-			d.MXKind, d.Failure, d.Error = KindUnknown, a.Failure, "implicit MX: A lookup failed: "+a.Failure
+			p.kind, p.failure, p.errText = KindUnknown, a.Failure, "implicit MX: A lookup failed: "+a.Failure
 		case resolverFailure(aaaa.Failure):
-			d.MXKind, d.Failure, d.Error = KindUnknown, aaaa.Failure, "implicit MX: AAAA lookup failed: "+aaaa.Failure
+			p.kind, p.failure, p.errText = KindUnknown, aaaa.Failure, "implicit MX: AAAA lookup failed: "+aaaa.Failure
 		default:
-			d.MXKind, d.Failure, d.Error = KindNone, FailNoMail, "no MX and no address records"
+			p.kind, p.failure, p.errText = KindNone, FailNoMail, "no MX and no address records"
 		}
 	case mx.Failure == lookup.FailNXDomain:
-		d.MXKind, d.Failure, d.Error = KindNone, lookup.FailNXDomain, "the domain does not exist"
+		p.kind, p.failure, p.errText = KindNone, lookup.FailNXDomain, "the domain does not exist"
 	default:
-		d.MXKind, d.Failure, d.Error = KindUnknown, mx.Failure, mxRow.Error
+		p.kind, p.failure, p.errText = KindUnknown, mx.Failure, errText(mx.err)
 	}
-	if len(hosts) > s.cfg.MaxMXHosts {
-		d.Error = fmt.Sprintf("note: %d MX hosts, only the first %d probed", len(hosts), s.cfg.MaxMXHosts)
-		hosts = hosts[:s.cfg.MaxMXHosts]
+	if len(p.hosts) > s.cfg.MaxMXHosts {
+		p.errText = fmt.Sprintf("note: %d MX hosts, only the first %d probed", len(p.hosts), s.cfg.MaxMXHosts)
+		p.hosts = p.hosts[:s.cfg.MaxMXHosts]
 	}
-	d.MXHosts = hosts
-	d.MXHostCount = int32(len(hosts))
-	interrupted := mx.Failure == lookup.FailCanceled
+	interrupted := mx.canceled()
 	if s.validator != nil && len(mx.Records) > 0 {
-		d.MXSecure = mxRow.DNSSEC == datasets.DNSSECSecure
+		p.mxSecure = mx.secure()
 	}
 	var firstMiss string
 	probed := false
-	for _, h := range hosts {
-		sum := s.host(ctx, h)
+	for _, h := range p.hosts {
+		var pre *addressAnswers
+		if p.kind == KindImplicit {
+			pre = implicit
+		}
+		sum := s.host(ctx, h, pre)
 		probed = probed || sum.daneStatus != ""
 		if sum.daneStatus == datasets.DANEPass {
-			d.MXHostsPassing++
+			p.passing++
 		} else if firstMiss == "" {
 			firstMiss = h + ": " + sum.daneStatus
 			if sum.daneStatus == "" {
@@ -208,46 +164,75 @@ func (s *scan) domain(ctx context.Context, e datasets.Entry) *datasets.Domain {
 		}
 		switch {
 		case s.validator == nil && sum.hasTLSA:
-			d.MXHostsWithTLSA++
+			p.withTLSA++
 		case s.validator != nil && sum.tlsaState == datasets.TLSAStateDANE:
 			// RFC 7672 §2.2: only secure TLSA records reached through
 			// secure address records make DANE apply.
-			d.MXHostsWithTLSA++
+			p.withTLSA++
 		}
-		if s.validator != nil && d.MXKind == KindImplicit {
-			d.MXSecure = sum.addressesSecure
+		if s.validator != nil && p.kind == KindImplicit {
+			p.mxSecure = sum.addressesSecure
 		}
 		interrupted = interrupted || sum.interrupted
 	}
-	d.TLSAAllMX = len(hosts) > 0 && int(d.MXHostsWithTLSA) == len(hosts)
+	p.allTLSA = len(p.hosts) > 0 && int(p.withTLSA) == len(p.hosts)
 	if s.smtp != nil && probed {
 		switch {
-		case int(d.MXHostsPassing) == len(hosts):
-			d.DANE = datasets.DANEAll
-		case d.MXHostsPassing > 0:
-			d.DANE, d.DANEReason = datasets.DANESome, firstMiss
+		case int(p.passing) == len(p.hosts):
+			p.dane = datasets.DANEAll
+		case p.passing > 0:
+			p.dane, p.daneReason = datasets.DANESome, firstMiss
 		default:
-			d.DANE, d.DANEReason = datasets.DANENone, firstMiss
+			p.dane, p.daneReason = datasets.DANENone, firstMiss
 		}
 	}
 
-	if d.Failure == lookup.FailNXDomain || resolverFailure(d.Failure) {
-		why := "not queried: the MX lookup failed with " + d.Failure
-		d.MTASTS = skipped("_mta-sts."+e.Domain, why)
-		d.TLSRPT = skipped("_smtp._tls."+e.Domain, why)
+	if p.failure == lookup.FailNXDomain || resolverFailure(p.failure) {
+		why := "not queried: the MX lookup failed with " + p.failure
+		p.mtaSTS = skippedAnswer("_mta-sts."+e.Domain, dns.TypeTXT, why)
+		p.tlsRPT = skippedAnswer("_smtp._tls."+e.Domain, dns.TypeTXT, why)
 	} else {
-		var sts, rpt lookup.Answer
-		sts, d.MTASTS = s.lookup(ctx, "_mta-sts."+e.Domain, dns.TypeTXT)
-		rpt, d.TLSRPT = s.lookup(ctx, "_smtp._tls."+e.Domain, dns.TypeTXT)
-		d.MTASTSPublished = versionRecords(sts.Records, "v=STSv1") == 1
-		d.TLSRPTPublished = versionRecords(rpt.Records, "v=TLSRPTv1") == 1
-		interrupted = interrupted || sts.Failure == lookup.FailCanceled || rpt.Failure == lookup.FailCanceled
+		p.mtaSTS = s.lookup(ctx, "_mta-sts."+e.Domain, dns.TypeTXT)
+		p.tlsRPT = s.lookup(ctx, "_smtp._tls."+e.Domain, dns.TypeTXT)
+		p.mtaSTSPublished = versionRecords(p.mtaSTS.Records, "v=STSv1") == 1
+		p.tlsRPTPublished = versionRecords(p.tlsRPT.Records, "v=TLSRPTv1") == 1
+		interrupted = interrupted || p.mtaSTS.canceled() || p.tlsRPT.canceled()
 	}
 	if interrupted {
-		d.Failure, d.Error = FailInterrupted, "the scan was stopped before this domain was finished"
+		p.failure, p.errText = FailInterrupted, "the scan was stopped before this domain was finished"
 	}
-	d.DurationMS = s.cfg.Now().Sub(start).Milliseconds()
-	return d
+	p.duration = s.cfg.Now().Sub(p.start)
+	return domainRow(s.cfg.ScanID, p)
+}
+
+// domainRow is the domains row of a scanned domain.
+func domainRow(scanID string, p *domainProbe) *datasets.Domain {
+	return &datasets.Domain{
+		ScanID:          scanID,
+		InputFile:       p.entry.File,
+		InputLine:       p.entry.Line,
+		Input:           p.entry.Raw,
+		Rank:            p.entry.Rank,
+		Domain:          p.entry.Domain,
+		Failure:         p.failure,
+		Error:           p.errText,
+		MXKind:          p.kind,
+		MX:              rrsetRow(&p.mx),
+		MXHosts:         p.hosts,
+		MXHostCount:     int32(len(p.hosts)),
+		MXSecure:        p.mxSecure,
+		MXHostsWithTLSA: p.withTLSA,
+		TLSAAllMX:       p.allTLSA,
+		MTASTS:          rrsetRow(&p.mtaSTS),
+		MTASTSPublished: p.mtaSTSPublished,
+		TLSRPT:          rrsetRow(&p.tlsRPT),
+		TLSRPTPublished: p.tlsRPTPublished,
+		DANE:            p.dane,
+		DANEReason:      p.daneReason,
+		MXHostsPassing:  p.passing,
+		ScannedAt:       p.start.UTC(),
+		DurationMS:      p.duration.Milliseconds(),
+	}
 }
 
 // mxHosts returns the MX targets in order of preference (stable for equal

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/miekg/dns"
 	"golang.org/x/time/rate"
 
 	"github.com/danescan/danescan/datasets"
@@ -145,31 +144,40 @@ func (p *smtpPool) probe(ctx context.Context, cfg starttls.Config, addr netip.Ad
 	return res, true
 }
 
-// probeEndpoints probes every address of host row h (once per certificate
-// type mode) and returns the endpoints rows with their DANE verdicts.
-func (s *scan) probeEndpoints(ctx context.Context, h *datasets.MXHost) []*datasets.Endpoint {
-	records, _ := tlsaRecords(h.TLSA.Records)
-	validating := s.validator != nil
-	var out []*datasets.Endpoint
-	for _, a := range h.Addresses {
-		ip, err := netip.ParseAddr(a)
-		if err != nil {
-			continue
-		}
+// endpointProbe is one endpoint of a host (an address, a certificate type
+// mode), typed: what the probe saw and the verdict on it. endpointRow turns
+// it into the endpoints row.
+type endpointProbe struct {
+	addr     netip.Addr
+	mode     string
+	start    time.Time
+	duration time.Duration
+	// failure and errText are set when the endpoint was not probed
+	// (excluded, interrupted); res is the probe otherwise.
+	failure, errText string
+	res              starttls.Result
+	// info is the PKIX information, set when a chain arrived.
+	info dane.Info
+	// status and reason are the DANE verdict; v is what package dane
+	// found when it was asked (judged).
+	status, reason string
+	judged         bool
+	v              dane.Verdict
+}
+
+// probeEndpoints probes every address of host p (once per certificate type
+// mode) and judges each endpoint.
+func (s *scan) probeEndpoints(ctx context.Context, p *hostProbe) {
+	for _, ip := range p.addrs {
 		for _, mode := range s.smtp.modes {
-			e := &datasets.Endpoint{
-				ScanID: s.cfg.ScanID, Host: h.Host, TLSABaseDomain: h.TLSABaseDomain,
-				Address: ip.String(), Port: 25, SigAlgs: mode, TLSAState: h.TLSAState,
-				DANEMatchRecord: -1, DANEMatchUsage: -1, DANEDepth: -1, NearMissRecord: -1,
-				ScannedAt: s.cfg.Now().UTC(),
-			}
-			out = append(out, e)
-			if s.cfg.Exclude.Address(ip) || s.cfg.Exclude.Name(h.Host) {
-				e.Failure, e.Error, e.DANEStatus = FailExcluded, "excluded by the exclusion list", datasets.DANENotProbed
+			e := &endpointProbe{addr: ip, mode: mode, start: s.cfg.Now()}
+			p.endpoints = append(p.endpoints, e)
+			if s.cfg.Exclude.Address(ip) || s.cfg.Exclude.Name(p.name) {
+				e.failure, e.errText, e.status = FailExcluded, "excluded by the exclusion list", datasets.DANENotProbed
 				continue
 			}
-			key := endpointKey{ip, h.TLSABaseDomain, mode}
-			alias := h.TLSABaseDomain != h.Host
+			key := endpointKey{ip, p.base, mode}
+			alias := p.base != p.name
 			res, ok := starttls.Result{}, false
 			if alias {
 				res, ok = s.smtp.shared(key)
@@ -179,21 +187,95 @@ func (s *scan) probeEndpoints(ctx context.Context, h *datasets.MXHost) []*datase
 				pcfg.Dial = s.cfg.SMTPDial
 				pcfg.SigAlgs = mode
 				start := s.cfg.Now()
-				if res, ok = s.smtp.probe(ctx, pcfg, netip.AddrPortFrom(ip, 25), h.TLSABaseDomain, s.cfg.Now); !ok {
-					e.Failure, e.Error, e.DANEStatus = FailInterrupted, "the scan ended before the probe", datasets.DANENotProbed
+				if res, ok = s.smtp.probe(ctx, pcfg, netip.AddrPortFrom(ip, 25), p.base, s.cfg.Now); !ok {
+					e.failure, e.errText, e.status = FailInterrupted, "the scan ended before the probe", datasets.DANENotProbed
 					continue
 				}
 				s.stats.Endpoints.Add(1)
-				e.DurationMS = s.cfg.Now().Sub(start).Milliseconds()
+				e.duration = s.cfg.Now().Sub(start)
 				if alias {
 					s.smtp.share(key, res)
 				}
 			}
-			fillProbe(e, &res)
-			verdict(e, &res, records, h, validating, s.cfg.Now(), s.smtp.roots)
+			e.res = res
+			judge(e, p, s.cfg.Now(), s.smtp.roots)
 		}
 	}
-	return out
+}
+
+// judge sets the DANE verdict of endpoint e of host p from the probe and
+// the host's TLSA records as received (RFC 7672 §2.2, §3):
+//   - tlsa_lookup_failed when the host's TLSA lookup is bogus or
+//     indeterminate (a DANE sender defers without connecting);
+//   - not_applicable unless DANE applies to the host (tlsa_state dane;
+//     without validation, TLSA records exist);
+//   - transport_failed when no TLS session came about;
+//   - otherwise what package dane finds.
+//
+// The PKIX information is filled whenever a chain arrived.
+func judge(e *endpointProbe, p *hostProbe, now time.Time, roots *x509.CertPool) {
+	r := &e.res
+	if len(r.Chain) > 0 {
+		e.info = dane.Inspect(r.Chain, p.name, roots, now)
+	}
+	applicable := len(p.records) > 0
+	if p.validating {
+		applicable = p.tlsaState == datasets.TLSAStateDANE
+	}
+	switch {
+	case p.validating && p.tlsaState == datasets.TLSAStateUnusable:
+		e.status, e.reason = datasets.DANETLSALookupFailed, string(p.tlsa.dnssec.Reason)
+		if e.reason == "" {
+			e.reason = string(p.tlsa.dnssec.Status)
+		}
+	case !applicable:
+		e.status = datasets.DANENotApplicable
+	case r.Failure != "":
+		e.status, e.reason = datasets.DANETransportFailed, r.Failure
+	default:
+		e.v = dane.Verify(dane.Input{Records: p.records, Chain: r.Chain, BaseDomain: p.base, MXHost: p.name, Now: now})
+		e.judged = true
+		e.status, e.reason = e.v.Status, e.v.Reason
+	}
+}
+
+// endpointRow is the endpoints row of endpoint e of host p.
+func endpointRow(scanID string, p *hostProbe, e *endpointProbe) *datasets.Endpoint {
+	row := &datasets.Endpoint{
+		ScanID: scanID, Host: p.name, TLSABaseDomain: p.base,
+		Address: e.addr.String(), Port: 25, SigAlgs: e.mode, TLSAState: p.tlsaState,
+		Failure: e.failure, Error: e.errText,
+		DANEStatus: e.status, DANEReason: e.reason,
+		DANEMatchRecord: -1, DANEMatchUsage: -1, DANEDepth: -1, NearMissRecord: -1,
+		ScannedAt: e.start.UTC(), DurationMS: e.duration.Milliseconds(),
+	}
+	if e.failure == "" {
+		fillProbe(row, &e.res)
+	}
+	if len(e.res.Chain) > 0 {
+		row.PKIXValid, row.PKIXReason = e.info.PKIXValid, e.info.PKIXReason
+		if e.info.KeyType != "" {
+			days := int64(e.info.DaysToExpiry)
+			row.LeafDaysLeft = &days
+			row.LeafKeyType, row.LeafKeyBits = e.info.KeyType, int32(e.info.KeyBits)
+		}
+	}
+	if !e.judged {
+		return row
+	}
+	v := &e.v
+	if v.Match >= 0 {
+		row.DANEMatchRecord, row.DANEMatchUsage, row.DANEDepth = int32(v.Match), int32(v.MatchUsage), int32(v.Depth)
+	}
+	row.NearMiss, row.NearMissRecord = v.NearMiss, int32(v.NearMissRecord)
+	if v.NearMissDepth >= 0 && v.NearMiss != "" {
+		row.NearMissParams = fmt.Sprintf("%d %d %d", v.NearMissUsage, v.NearMissSelector, v.NearMissMatchingType)
+	}
+	row.TLSAUnusable = make([]string, len(v.Records))
+	for i, rr := range v.Records {
+		row.TLSAUnusable[i] = rr.Unusable
+	}
+	return row
 }
 
 // fillProbe copies what the probe saw into the row.
@@ -227,100 +309,23 @@ func groupName(g tls.CurveID) string {
 	return s
 }
 
-// verdict sets the DANE columns of endpoint e from the probe result and the
-// host's TLSA records (RFC 7672 §2.2, §3): not_applicable unless DANE
-// applies to the host (tlsa_state dane; without validation, TLSA records
-// exist), transport_failed when no TLS session came about, otherwise what
-// package dane finds. The PKIX information is filled whenever a chain
-// arrived.
-func verdict(e *datasets.Endpoint, r *starttls.Result, records []dane.Record, h *datasets.MXHost, validating bool, now time.Time, roots *x509.CertPool) {
-	if len(r.Chain) > 0 {
-		info := dane.Inspect(r.Chain, h.Host, roots, now)
-		e.PKIXValid, e.PKIXReason = info.PKIXValid, info.PKIXReason
-		if info.KeyType != "" {
-			days := int64(info.DaysToExpiry)
-			e.LeafDaysLeft = &days
-			e.LeafKeyType, e.LeafKeyBits = info.KeyType, int32(info.KeyBits)
-		}
-	}
-	applicable := len(records) > 0
-	if validating {
-		applicable = h.TLSAState == datasets.TLSAStateDANE
-	}
-	switch {
-	case !applicable:
-		e.DANEStatus = datasets.DANENotApplicable
-		return
-	case r.Failure != "":
-		e.DANEStatus, e.DANEReason = datasets.DANETransportFailed, r.Failure
+// hostVerdict rolls the endpoints of host p up into its DANE status: pass
+// when every endpoint passes, otherwise the first endpoint that does not,
+// with its address (and certificate type mode) before its reason.
+func hostVerdict(p *hostProbe) {
+	if len(p.endpoints) == 0 {
 		return
 	}
-	v := dane.Verify(dane.Input{Records: records, Chain: r.Chain, BaseDomain: h.TLSABaseDomain, MXHost: h.Host, Now: now})
-	e.DANEStatus, e.DANEReason = v.Status, v.Reason
-	if v.Match >= 0 {
-		e.DANEMatchRecord, e.DANEMatchUsage, e.DANEDepth = int32(v.Match), int32(v.MatchUsage), int32(v.Depth)
-	}
-	e.NearMiss, e.NearMissRecord = v.NearMiss, int32(v.NearMissRecord)
-	if v.NearMissDepth >= 0 && v.NearMiss != "" {
-		e.NearMissParams = fmt.Sprintf("%d %d %d", v.NearMissUsage, v.NearMissSelector, v.NearMissMatchingType)
-	}
-	e.TLSAUnusable = make([]string, len(v.Records))
-	for i, rr := range v.Records {
-		e.TLSAUnusable[i] = rr.Unusable
-	}
-}
-
-// tlsaRecords parses the TLSA records of a row ("usage selector type
-// hex"), in order. A record that does not parse becomes a record with
-// undecodable data, which package dane reports as unusable.
-func tlsaRecords(rdata []string) ([]dane.Record, error) {
-	var out []dane.Record
-	var firstErr error
-	for _, s := range rdata {
-		f := strings.Fields(s)
-		if len(f) < 3 {
-			out = append(out, dane.Record{BadHex: true})
-			continue
-		}
-		var p [3]uint8
-		bad := false
-		for i := range 3 {
-			n, err := strconv.ParseUint(f[i], 10, 8)
-			if err != nil {
-				bad = true
+	p.daneStatus, p.daneReason = datasets.DANEPass, ""
+	for _, e := range p.endpoints {
+		if e.status != datasets.DANEPass {
+			p.daneStatus = e.status
+			p.daneReason = e.addr.String()
+			if e.mode != starttls.SigAlgsAny {
+				p.daneReason += " (" + e.mode + ")"
 			}
-			p[i] = uint8(n)
-		}
-		if bad {
-			if firstErr == nil {
-				firstErr = fmt.Errorf("TLSA %q: bad parameters", s)
-			}
-			out = append(out, dane.Record{BadHex: true})
-			continue
-		}
-		rr := &dns.TLSA{Usage: p[0], Selector: p[1], MatchingType: p[2], Certificate: strings.Join(f[3:], "")}
-		out = append(out, dane.FromTLSA(rr))
-	}
-	return out, firstErr
-}
-
-// hostVerdict rolls the endpoints of a host up into its dane_status: pass
-// when every endpoint passes, otherwise the first endpoint that does not.
-func hostVerdict(h *datasets.MXHost, eps []*datasets.Endpoint) {
-	h.Endpoints = int32(len(eps))
-	if len(eps) == 0 {
-		return
-	}
-	h.DANEStatus = datasets.DANEPass
-	for _, e := range eps {
-		if e.DANEStatus != datasets.DANEPass {
-			h.DANEStatus = e.DANEStatus
-			h.DANEReason = e.Address
-			if e.SigAlgs != starttls.SigAlgsAny {
-				h.DANEReason += " (" + e.SigAlgs + ")"
-			}
-			if e.DANEReason != "" {
-				h.DANEReason += ": " + e.DANEReason
+			if e.reason != "" {
+				p.daneReason += ": " + e.reason
 			}
 			return
 		}

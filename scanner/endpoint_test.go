@@ -1,83 +1,175 @@
 package scanner
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"github.com/danescan/danescan/datasets"
+	"github.com/danescan/danescan/scanner/dane"
+	"github.com/danescan/danescan/scanner/dnssec"
+	"github.com/danescan/danescan/scanner/lookup"
 	"github.com/danescan/danescan/scanner/starttls"
 )
 
-// TestVerdictApplicability checks the rules that decide whether DANE is
-// judged at all (RFC 7672 §2.2): only for a host whose tlsa_state is dane
-// when validating, only for a host with TLSA records without validation;
-// a probe failure where DANE applies is transport_failed.
+// tlsaAnswer is a TLSA answer for _25._tcp.mx.example with the given
+// records (presentation form "u s m hex") and DNSSEC status.
+func tlsaAnswer(t *testing.T, status dnssec.Status, reason dnssec.Reason, records ...string) answer {
+	t.Helper()
+	a := answer{Answer: lookup.Answer{QName: "_25._tcp.mx.example", QType: dns.TypeTLSA}}
+	a.dnssec = dnssec.Result{Status: status, Reason: reason}
+	for _, r := range records {
+		rr, err := dns.NewRR("_25._tcp.mx.example. 3600 IN TLSA " + r)
+		if err != nil {
+			t.Fatalf("TLSA %q: %v", r, err)
+		}
+		a.Records = append(a.Records, rr)
+	}
+	if len(a.Records) == 0 {
+		a.Failure = lookup.FailNoData
+	}
+	return a
+}
+
+// testHost is a host probe of mx.example with the given TLSA answer and
+// state, its records decoded as probeHost does.
+func testHost(validating bool, state string, tlsa answer) *hostProbe {
+	p := &hostProbe{name: "mx.example", base: "mx.example", validating: validating, tlsaState: state, tlsa: tlsa}
+	p.keepRecords()
+	return p
+}
+
+// TestVerdictApplicability checks the rules that decide whether and how
+// DANE is judged (RFC 7672 §2.2): only for a host whose tlsa_state is dane
+// when validating, only for a host with TLSA records without validation; a
+// bogus or indeterminate TLSA lookup is a failure of its own before any
+// probe result; a probe failure where DANE applies is transport_failed.
 func TestVerdictApplicability(t *testing.T) {
-	recs := []string{"3 1 1 0C72AC70B745AC19998811B131D662C9AC69DBDBE7CB23E5B514B56664C5D3D6"}
+	rec := "3 1 1 0C72AC70B745AC19998811B131D662C9AC69DBDBE7CB23E5B514B56664C5D3D6"
 	tests := []struct {
 		name       string
 		state      string
+		status     dnssec.Status
+		reason     dnssec.Reason
 		records    []string
 		validating bool
 		failure    string
 		want       string
-		reason     string
+		wantReason string
 	}{
-		{"validating, no tlsa", datasets.TLSAStateNoTLSA, nil, true, "", datasets.DANENotApplicable, ""},
-		{"validating, insecure tlsa ignored", datasets.TLSAStateNoTLSA, recs, true, "", datasets.DANENotApplicable, ""},
-		{"validating, skipped", datasets.TLSAStateSkipped, nil, true, starttls.FailureSTARTTLSNotOffered, datasets.DANENotApplicable, ""},
-		{"validating, dane, no starttls", datasets.TLSAStateDANE, recs, true, starttls.FailureSTARTTLSNotOffered, datasets.DANETransportFailed, starttls.FailureSTARTTLSNotOffered},
-		{"not validating, tlsa, refused", "", recs, false, starttls.FailureConnectRefused, datasets.DANETransportFailed, starttls.FailureConnectRefused},
-		{"not validating, no tlsa", "", nil, false, "", datasets.DANENotApplicable, ""},
-		{"validating, dane, empty chain", datasets.TLSAStateDANE, recs, true, "", "fail", "no_chain"},
+		{"validating, no tlsa", datasets.TLSAStateNoTLSA, dnssec.Secure, dnssec.ReasonNSECDenial, nil, true, "", datasets.DANENotApplicable, ""},
+		{"validating, insecure tlsa ignored", datasets.TLSAStateNoTLSA, dnssec.Insecure, dnssec.ReasonNoDS, []string{rec}, true, "", datasets.DANENotApplicable, ""},
+		{"validating, skipped behind insecure addresses, records recorded", datasets.TLSAStateSkipped, dnssec.Insecure, dnssec.ReasonNoDS, []string{rec}, true, starttls.FailureSTARTTLSNotOffered, datasets.DANENotApplicable, ""},
+		{"validating, dane, no starttls", datasets.TLSAStateDANE, dnssec.Secure, "", []string{rec}, true, starttls.FailureSTARTTLSNotOffered, datasets.DANETransportFailed, starttls.FailureSTARTTLSNotOffered},
+		{"validating, bogus tlsa", datasets.TLSAStateUnusable, dnssec.Bogus, dnssec.ReasonSignatureExpired, []string{rec}, true, "", datasets.DANETLSALookupFailed, "signature_expired"},
+		{"validating, indeterminate tlsa, probe failed too", datasets.TLSAStateUnusable, dnssec.Indeterminate, dnssec.ReasonLookupFailed, nil, true, starttls.FailureConnectRefused, datasets.DANETLSALookupFailed, "lookup_failed"},
+		{"not validating, tlsa, refused", "", "", "", []string{rec}, false, starttls.FailureConnectRefused, datasets.DANETransportFailed, starttls.FailureConnectRefused},
+		{"not validating, no tlsa", "", "", "", nil, false, "", datasets.DANENotApplicable, ""},
+		{"validating, dane, empty chain", datasets.TLSAStateDANE, dnssec.Secure, "", []string{rec}, true, "", dane.StatusFail, dane.ReasonNoChain},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := &datasets.MXHost{Host: "mx.example", TLSABaseDomain: "mx.example", TLSAState: tc.state}
-			h.TLSA.Records = tc.records
-			records, err := tlsaRecords(tc.records)
-			if err != nil {
-				t.Fatal(err)
+			p := testHost(tc.validating, tc.state, tlsaAnswer(t, tc.status, tc.reason, tc.records...))
+			e := &endpointProbe{addr: netip.MustParseAddr("192.0.2.1"), mode: starttls.SigAlgsAny, res: starttls.Result{Failure: tc.failure}}
+			judge(e, p, time.Now(), nil)
+			if e.status != tc.want || e.reason != tc.wantReason {
+				t.Errorf("verdict = %q %q, want %q %q", e.status, e.reason, tc.want, tc.wantReason)
 			}
-			e := &datasets.Endpoint{}
-			verdict(e, &starttls.Result{Failure: tc.failure}, records, h, tc.validating, time.Now(), nil)
-			if e.DANEStatus != tc.want || e.DANEReason != tc.reason {
-				t.Errorf("verdict = %q %q, want %q %q", e.DANEStatus, e.DANEReason, tc.want, tc.reason)
+			row := endpointRow("scan", p, e)
+			if row.DANEStatus != tc.want || row.TLSAState != tc.state {
+				t.Errorf("row dane_status %q tlsa_state %q, want %q %q", row.DANEStatus, row.TLSAState, tc.want, tc.state)
 			}
 		})
 	}
 }
 
-func TestTLSARecords(t *testing.T) {
-	recs, err := tlsaRecords([]string{"3 1 1 ABCD", "2 0 2 ab cd", "x 1 1 00", "3 1"})
-	if err == nil {
-		t.Error("a record with bad parameters gave no error")
+// bigCert returns a self-signed certificate whose DER is at least size
+// bytes (long subjectAltName names fill it).
+func bigCert(t *testing.T, size int) []byte {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(recs) != 4 {
-		t.Fatalf("%d records, want 4 (one per row entry, so indexes stay aligned)", len(recs))
+	var names []string
+	for i := 0; len(names)*62 < size+200; i++ {
+		names = append(names, fmt.Sprintf("%02d-%s.mx.example", i, strings.Repeat("a", 40)))
 	}
-	if r := recs[0]; r.Usage != 3 || r.Selector != 1 || r.MatchingType != 1 || len(r.Data) != 2 || r.BadHex {
-		t.Errorf("record 0 = %+v", r)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "mx.example"},
+		DNSNames:     names,
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
 	}
-	if r := recs[1]; r.Usage != 2 || r.MatchingType != 2 || len(r.Data) != 2 {
-		t.Errorf("record 1 (hex split by a space) = %+v", r)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !recs[2].BadHex || !recs[3].BadHex {
-		t.Errorf("records 2 and 3 should be unusable: %+v %+v", recs[2], recs[3])
+	if len(der) < size {
+		t.Fatalf("certificate of %d bytes, want at least %d", len(der), size)
+	}
+	return der
+}
+
+// TestLargeTLSARecord is issue 10's first verdict fix: a "3 0 0" record of
+// a 4 KiB certificate is longer than the row keeps (each record is cut
+// after maxRecordBytes), and the verdict must come from the record as
+// received, not from the row's copy. The row says that it cut.
+func TestLargeTLSARecord(t *testing.T) {
+	der := bigCert(t, 4092)
+	p := testHost(true, datasets.TLSAStateDANE, tlsaAnswer(t, dnssec.Secure, "", "3 0 0 "+hex.EncodeToString(der)))
+	e := &endpointProbe{addr: netip.MustParseAddr("192.0.2.1"), mode: starttls.SigAlgsAny, res: starttls.Result{Chain: [][]byte{der}}}
+	judge(e, p, time.Now(), nil)
+	if e.status != dane.StatusPass {
+		t.Errorf("verdict %q %q, want pass (the record as received matches the leaf)", e.status, e.reason)
+	}
+	row := hostRow("scan", p)
+	if len(row.TLSA.Records) != 1 || !strings.HasSuffix(row.TLSA.Records[0], "...(cut)") || len(row.TLSA.Records[0]) > maxRecordBytes+len("...(cut)") {
+		t.Errorf("row record of %d bytes, want one cut to %d bytes and marked", len(row.TLSA.Records[0]), maxRecordBytes)
+	}
+	if !strings.Contains(row.TLSA.Error, "cut after 4096 bytes") {
+		t.Errorf("row error %q does not say the record was cut", row.TLSA.Error)
+	}
+	if got := endpointRow("scan", p, e); got.DANEMatchRecord != 0 || got.DANEMatchUsage != 3 {
+		t.Errorf("endpoint row match record %d usage %d, want 0 and 3", got.DANEMatchRecord, got.DANEMatchUsage)
 	}
 }
 
 func TestHostVerdict(t *testing.T) {
-	pass := &datasets.Endpoint{Address: "192.0.2.1", SigAlgs: "any", DANEStatus: datasets.DANEPass}
-	fail := &datasets.Endpoint{Address: "2001:db8::1", SigAlgs: "rsa", DANEStatus: "fail", DANEReason: "no_match"}
-	h := &datasets.MXHost{}
-	hostVerdict(h, []*datasets.Endpoint{pass, pass})
-	if h.DANEStatus != datasets.DANEPass || h.Endpoints != 2 {
-		t.Errorf("two passing endpoints: %q, %d", h.DANEStatus, h.Endpoints)
+	pass := &endpointProbe{addr: netip.MustParseAddr("192.0.2.1"), mode: starttls.SigAlgsAny, status: datasets.DANEPass}
+	fail := &endpointProbe{addr: netip.MustParseAddr("2001:db8::1"), mode: "rsa", status: dane.StatusFail, reason: dane.ReasonNoMatch}
+	lookupFailed := &endpointProbe{addr: netip.MustParseAddr("192.0.2.2"), mode: starttls.SigAlgsAny, status: datasets.DANETLSALookupFailed, reason: "signature_expired"}
+	tests := []struct {
+		name               string
+		eps                []*endpointProbe
+		wantStatus, reason string
+	}{
+		{"two passing", []*endpointProbe{pass, pass}, datasets.DANEPass, ""},
+		{"one failing", []*endpointProbe{pass, fail}, dane.StatusFail, "2001:db8::1 (rsa): no_match"},
+		{"tlsa lookup failed", []*endpointProbe{lookupFailed}, datasets.DANETLSALookupFailed, "192.0.2.2: signature_expired"},
 	}
-	h = &datasets.MXHost{}
-	hostVerdict(h, []*datasets.Endpoint{pass, fail})
-	if h.DANEStatus != "fail" || h.DANEReason != "2001:db8::1 (rsa): no_match" {
-		t.Errorf("one failing endpoint: %q %q", h.DANEStatus, h.DANEReason)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &hostProbe{endpoints: tc.eps}
+			hostVerdict(p)
+			if p.daneStatus != tc.wantStatus || p.daneReason != tc.reason {
+				t.Errorf("host verdict %q %q, want %q %q", p.daneStatus, p.daneReason, tc.wantStatus, tc.reason)
+			}
+			if row := hostRow("scan", p); row.Endpoints != int32(len(tc.eps)) {
+				t.Errorf("endpoints %d, want %d", row.Endpoints, len(tc.eps))
+			}
+		})
 	}
 }

@@ -6,12 +6,13 @@ import (
 	"hash/maphash"
 	"net/netip"
 	"sync"
+	"time"
 
 	"github.com/miekg/dns"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/danescan/danescan/datasets"
-	"github.com/danescan/danescan/scanner/lookup"
+	"github.com/danescan/danescan/scanner/dane"
 )
 
 // hostSummary is what a domain needs to know of one of its MX hosts. The
@@ -92,8 +93,10 @@ func (c *hostCache) add(host string, sum hostSummary) (first bool) {
 }
 
 // host returns the summary of an MX host, probing it when no summary is
-// cached; concurrent callers for the same host share one probe.
-func (s *scan) host(ctx context.Context, host string) hostSummary {
+// cached; concurrent callers for the same host share one probe. pre, when
+// not nil, holds address answers the caller already has for the host (the
+// implicit MX): a probe uses them instead of asking again.
+func (s *scan) host(ctx context.Context, host string, pre *addressAnswers) hostSummary {
 	if sum, ok := s.hosts.get(host); ok {
 		return sum
 	}
@@ -101,25 +104,17 @@ func (s *scan) host(ctx context.Context, host string) hostSummary {
 		if sum, ok := s.hosts.get(host); ok {
 			return sum, nil
 		}
-		row := s.probeHost(ctx, host)
-		var eps []*datasets.Endpoint
-		if s.smtp != nil && len(row.Addresses) > 0 && row.Failure == "" {
-			eps = s.probeEndpoints(ctx, row)
-			hostVerdict(row, eps)
+		p := s.probeHost(ctx, host, pre)
+		if s.smtp != nil && len(p.addrs) > 0 && p.failure == "" {
+			s.probeEndpoints(ctx, p)
+			hostVerdict(p)
 		}
-		sum := hostSummary{
-			hasTLSA:         len(row.TLSA.Records) > 0,
-			interrupted:     row.Failure == FailInterrupted,
-			addressesSecure: row.AddressesSecure,
-			tlsaState:       row.TLSAState,
-			daneStatus:      row.DANEStatus,
-			daneReason:      row.DANEReason,
-		}
+		sum := p.summary()
 		if s.hosts.add(host, sum) {
 			s.stats.Hosts.Add(1)
-			s.rows <- rowMsg{host: row}
-			for _, e := range eps {
-				s.rows <- rowMsg{endpoint: e}
+			s.rows <- rowMsg{host: hostRow(s.cfg.ScanID, p)}
+			for _, e := range p.endpoints {
+				s.rows <- rowMsg{endpoint: endpointRow(s.cfg.ScanID, p, e)}
 			}
 		}
 		return sum, nil
@@ -127,119 +122,216 @@ func (s *scan) host(ctx context.Context, host string) hostSummary {
 	return v.(hostSummary)
 }
 
+// addressAnswers are the A and AAAA answers of one name.
+type addressAnswers struct{ a, aaaa answer }
+
+// hostProbe is what the scan learned of one MX host, typed: its lookups,
+// the decisions taken on them and its endpoints. hostRow turns it into the
+// mx_hosts row; the verdicts use its TLSA records as received.
+type hostProbe struct {
+	name     string
+	start    time.Time
+	duration time.Duration
+	// failure and errText are the host-level failure class and detail.
+	failure, errText string
+	a, aaaa          answer
+	addrs            []netip.Addr
+	canonical        string
+	// base is the TLSA base domain; candidates the TLSA names tried.
+	base       string
+	candidates []string
+	tlsa       answer
+	// records are the TLSA records of tlsa as received, for the verdicts.
+	records []dane.Record
+	// validating is set when the scan validates DNSSEC; addressesSecure
+	// and tlsaState are the RFC 7672 §2.2 decisions taken then.
+	validating      bool
+	addressesSecure bool
+	tlsaState       string
+	endpoints       []*endpointProbe
+	// daneStatus and daneReason roll the endpoints up (hostVerdict).
+	daneStatus, daneReason string
+}
+
+func (p *hostProbe) summary() hostSummary {
+	return hostSummary{
+		hasTLSA:         len(p.tlsa.Records) > 0,
+		interrupted:     p.failure == FailInterrupted,
+		addressesSecure: p.addressesSecure,
+		tlsaState:       p.tlsaState,
+		daneStatus:      p.daneStatus,
+		daneReason:      p.daneReason,
+	}
+}
+
+// tlsaName is the TLSA query name of a base domain (RFC 7672 §2.2.2).
+func tlsaName(base string) string { return "_25._tcp." + base }
+
 // probeHost looks up an MX host's addresses and its TLSA records. The TLSA
 // base domain follows RFC 7672 §2.2.2 and RFC 7671 §7: when the host name is
 // an alias, the CNAME-expanded name is tried first, then the original name.
-// With DNSSEC validation (RFC 7672 §2.2) TLSA is looked up only when the
-// address records are secure, the expanded name is tried only when the
-// CNAME chain to it is secure, and the row gets its tlsa_state.
-func (s *scan) probeHost(ctx context.Context, host string) *datasets.MXHost {
-	start := s.cfg.Now()
-	h := &datasets.MXHost{ScanID: s.cfg.ScanID, Host: host, ScannedAt: start.UTC()}
-	defer func() { h.DurationMS = s.cfg.Now().Sub(start).Milliseconds() }()
-	tlsaName := func(base string) string { return "_25._tcp." + base }
+// With DNSSEC validation (RFC 7672 §2.2) the expanded name is tried only
+// when the CNAME chain to it is secure, and the host gets its tlsa_state:
+// TLSA records reached through address records that are not secure are
+// still looked up and recorded with their DNSSEC status (a survey counts
+// TLSA in unsigned zones), but a DANE sender ignores them (skipped).
+func (s *scan) probeHost(ctx context.Context, host string, pre *addressAnswers) *hostProbe {
+	p := &hostProbe{name: host, start: s.cfg.Now(), validating: s.validator != nil}
+	defer func() { p.duration = s.cfg.Now().Sub(p.start) }()
 	if norm, err := datasets.NormalizeDomain(host); err != nil || norm != host {
 		why := "MX target is not a valid host name"
 		if err != nil {
 			why = err.Error()
 		}
-		h.Failure, h.Error = FailInvalidName, why
-		h.A, h.AAAA = skipped(host, why), skipped(host, why)
-		h.TLSA = skipped(tlsaName(host), why)
-		if s.validator != nil {
-			h.TLSAState = datasets.TLSAStateSkipped
-		}
-		return h
+		p.failure, p.errText = FailInvalidName, why
+		p.a, p.aaaa = skippedAnswer(host, dns.TypeA, why), skippedAnswer(host, dns.TypeAAAA, why)
+		p.tlsa = skippedAnswer(tlsaName(host), dns.TypeTLSA, why)
+		p.skipTLSA()
+		return p
 	}
-	a, aRow := s.lookup(ctx, host, dns.TypeA)
-	aaaa, aaaaRow := s.lookup(ctx, host, dns.TypeAAAA)
-	h.A, h.AAAA = aRow, aaaaRow
-	h.Addresses = addresses(a.Records, aaaa.Records)
+	if pre != nil {
+		p.a, p.aaaa = pre.a, pre.aaaa
+	} else {
+		p.a, p.aaaa = s.lookup(ctx, host, dns.TypeA), s.lookup(ctx, host, dns.TypeAAAA)
+	}
+	p.addrs = addresses(p.a.Records, p.aaaa.Records)
 	switch {
-	case a.Target() != host:
-		h.Canonical = a.Target()
-	case aaaa.Target() != host:
-		h.Canonical = aaaa.Target()
+	case p.a.Target() != host:
+		p.canonical = p.a.Target()
+	case p.aaaa.Target() != host:
+		p.canonical = p.aaaa.Target()
 	}
-	canceled := a.Failure == lookup.FailCanceled || aaaa.Failure == lookup.FailCanceled
-	if len(h.Addresses) == 0 {
+	if len(p.addrs) == 0 {
 		switch {
-		case canceled:
-			h.Failure = FailInterrupted
-		case resolverFailure(a.Failure):
-			h.Failure, h.Error = a.Failure, aRow.Error
-		case resolverFailure(aaaa.Failure):
-			h.Failure, h.Error = aaaa.Failure, aaaaRow.Error
+		case p.a.canceled() || p.aaaa.canceled():
+			p.failure = FailInterrupted
+		case resolverFailure(p.a.Failure):
+			p.failure, p.errText = p.a.Failure, errText(p.a.err)
+		case resolverFailure(p.aaaa.Failure):
+			p.failure, p.errText = p.aaaa.Failure, errText(p.aaaa.err)
 		default:
-			h.Failure, h.Error = FailNoAddress, "no A or AAAA records"
+			p.failure, p.errText = FailNoAddress, "no A or AAAA records"
 		}
-		h.TLSA = skipped(tlsaName(host), "not queried: the host has no address")
-		h.TLSABaseDomain = host
-		if s.validator != nil {
-			h.TLSAState = datasets.TLSAStateSkipped
-		}
-		return h
-	}
-	validating := s.validator != nil
-	if validating {
-		status, secure := addressStatus(&h.A, &h.AAAA)
-		h.AddressesSecure = secure
-		if !secure {
-			// RFC 7672 §2.2: without secure address records a DANE sender
-			// does not look for TLSA.
-			h.TLSA = skipped(tlsaName(host), skippedTLSA(status))
-			h.TLSABaseDomain, h.TLSAState = host, datasets.TLSAStateSkipped
-			return h
-		}
+		p.tlsa = skippedAnswer(tlsaName(host), dns.TypeTLSA, "not queried: the host has no address")
+		p.base = host
+		p.skipTLSA()
+		return p
 	}
 	bases := []string{host}
-	if h.Canonical != "" && (!validating || chainSecure(h)) {
-		bases = []string{h.Canonical, host}
+	if p.validating {
+		_, p.addressesSecure = addressStatus(&p.a, &p.aaaa)
+		if !p.addressesSecure {
+			// RFC 7672 §2.2: without secure address records a DANE sender
+			// does not look for TLSA. The lookup is made for measurement
+			// only, at the host name.
+			p.candidates = []string{tlsaName(host)}
+			p.tlsa, p.base = s.lookup(ctx, tlsaName(host), dns.TypeTLSA), host
+			p.tlsaState = datasets.TLSAStateSkipped
+			if p.tlsa.canceled() {
+				p.failure = FailInterrupted
+			}
+			p.keepRecords()
+			return p
+		}
+	}
+	if p.canonical != "" && (!p.validating || p.chainSecure()) {
+		bases = []string{p.canonical, host}
 	}
 	for _, base := range bases {
-		h.TLSACandidates = append(h.TLSACandidates, tlsaName(base))
-		t, row := s.lookup(ctx, tlsaName(base), dns.TypeTLSA)
-		h.TLSA, h.TLSABaseDomain = row, base
-		if validating {
-			h.TLSAState = tlsaState(&row)
-			if h.TLSAState != datasets.TLSAStateNoTLSA || resolverFailure(t.Failure) {
+		p.candidates = append(p.candidates, tlsaName(base))
+		p.tlsa, p.base = s.lookup(ctx, tlsaName(base), dns.TypeTLSA), base
+		if p.validating {
+			p.tlsaState = tlsaState(&p.tlsa)
+			if p.tlsaState != datasets.TLSAStateNoTLSA || resolverFailure(p.tlsa.Failure) {
 				// Secure records, or a lookup a DANE sender may not skip
 				// past (RFC 7671 §7).
 				break
 			}
 			continue
 		}
-		if len(t.Records) > 0 || resolverFailure(t.Failure) {
+		if len(p.tlsa.Records) > 0 || resolverFailure(p.tlsa.Failure) {
 			// Found, or a failure that a DANE client may not skip past.
 			break
 		}
 	}
-	if h.TLSA.Failure == lookup.FailCanceled {
-		h.Failure = FailInterrupted
+	if p.tlsa.canceled() {
+		p.failure = FailInterrupted
 	}
-	return h
+	p.keepRecords()
+	return p
+}
+
+// skipTLSA marks the TLSA lookup as not made.
+func (p *hostProbe) skipTLSA() {
+	if p.validating {
+		p.tlsaState = datasets.TLSAStateSkipped
+	}
+}
+
+// keepRecords decodes the TLSA records as received for the verdicts.
+func (p *hostProbe) keepRecords() {
+	for _, rr := range p.tlsa.Records {
+		if t, ok := rr.(*dns.TLSA); ok {
+			p.records = append(p.records, dane.FromTLSA(t))
+		}
+	}
 }
 
 // chainSecure reports whether the CNAME chain that led the address lookup
 // to the host's canonical name is secure (RFC 7672 §2.2.2): the validated
 // lookup that found the canonical name covers every link of it.
-func chainSecure(h *datasets.MXHost) bool {
-	for _, r := range []*datasets.RRset{&h.A, &h.AAAA} {
-		if n := len(r.CNAMEs); n > 0 && r.CNAMEs[n-1] == h.Canonical {
-			return r.DNSSEC == datasets.DNSSECSecure
+func (p *hostProbe) chainSecure() bool {
+	for _, a := range []*answer{&p.a, &p.aaaa} {
+		if n := len(a.CNAMEs); n > 0 && a.CNAMEs[n-1] == p.canonical {
+			return a.secure()
 		}
 	}
 	return false
 }
 
+// hostRow is the mx_hosts row of a probed host.
+func hostRow(scanID string, p *hostProbe) *datasets.MXHost {
+	h := &datasets.MXHost{
+		ScanID:          scanID,
+		Host:            p.name,
+		Failure:         p.failure,
+		Error:           p.errText,
+		A:               rrsetRow(&p.a),
+		AAAA:            rrsetRow(&p.aaaa),
+		AddressesSecure: p.addressesSecure,
+		Canonical:       p.canonical,
+		TLSABaseDomain:  p.base,
+		TLSACandidates:  p.candidates,
+		TLSA:            rrsetRow(&p.tlsa),
+		TLSAState:       p.tlsaState,
+		DANEStatus:      p.daneStatus,
+		DANEReason:      p.daneReason,
+		Endpoints:       int32(len(p.endpoints)),
+		ScannedAt:       p.start.UTC(),
+		DurationMS:      p.duration.Milliseconds(),
+	}
+	for _, ip := range p.addrs {
+		h.Addresses = append(h.Addresses, ip.String())
+	}
+	return h
+}
+
+// errText is err's text, or "" for nil.
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
 // addresses returns the A then AAAA addresses, deduplicated.
-func addresses(a, aaaa []dns.RR) []string {
-	var out []string
+func addresses(a, aaaa []dns.RR) []netip.Addr {
+	var out []netip.Addr
 	seen := make(map[netip.Addr]bool)
 	add := func(ip netip.Addr) {
 		if ip.IsValid() && !seen[ip] {
 			seen[ip] = true
-			out = append(out, ip.String())
+			out = append(out, ip)
 		}
 	}
 	for _, rr := range a {

@@ -3,7 +3,6 @@ package scanner
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/miekg/dns"
 
@@ -87,7 +86,7 @@ func (s *scan) validate(ctx context.Context, a *lookup.Answer) dnssec.Result {
 		} else {
 			r = dnssec.Result{Status: dnssec.Indeterminate, Reason: dnssec.ReasonLookupFailed, Detail: "CNAME " + name + ": no usable response"}
 		}
-		if statusRank(string(r.Status)) > statusRank(string(res.Status)) {
+		if r.Status.Rank() > res.Status.Rank() {
 			res = r
 		}
 	}
@@ -103,37 +102,21 @@ func lookupName(name string) string {
 	return n[:len(n)-1]
 }
 
-// statusRank orders DNSSEC statuses from best to worst: secure, insecure,
-// indeterminate, bogus; not_validated and anything else rank worst.
-func statusRank(status string) int {
-	switch status {
-	case datasets.DNSSECSecure:
-		return 0
-	case datasets.DNSSECInsecure:
-		return 1
-	case datasets.DNSSECIndeterminate:
-		return 2
-	case datasets.DNSSECBogus:
-		return 3
-	}
-	return 4
-}
-
-// addressStatus returns the weakest DNSSEC status of the address RRsets
-// that the host's addresses came from (those with records), and whether
-// they are all secure (RFC 7672 §2.2). With no address it returns "" and
-// false.
-func addressStatus(rows ...*datasets.RRset) (string, bool) {
-	worst := ""
-	for _, r := range rows {
-		if len(r.Records) == 0 {
+// addressStatus returns the weakest DNSSEC status (dnssec.Status.Rank) of
+// the address answers that the host's addresses came from (those with
+// records), and whether they are all secure (RFC 7672 §2.2). With no
+// address it returns "" and false.
+func addressStatus(answers ...*answer) (dnssec.Status, bool) {
+	var worst dnssec.Status
+	for _, a := range answers {
+		if len(a.Records) == 0 {
 			continue
 		}
-		if worst == "" || statusRank(r.DNSSEC) > statusRank(worst) {
-			worst = r.DNSSEC
+		if worst == "" || a.dnssec.Status.Rank() > worst.Rank() {
+			worst = a.dnssec.Status
 		}
 	}
-	return worst, worst == datasets.DNSSECSecure
+	return worst, worst == dnssec.Secure
 }
 
 // tlsaState classifies a validated TLSA lookup for a DANE sender (RFC 7672
@@ -141,21 +124,15 @@ func addressStatus(rows ...*datasets.RRset) (string, bool) {
 // no_tlsa (senders ignore insecure TLSA records); anything bogus or
 // indeterminate is unusable, and a lookup that failed at the resolver is
 // indeterminate.
-func tlsaState(r *datasets.RRset) string {
-	switch r.DNSSEC {
-	case datasets.DNSSECSecure:
-		if len(r.Records) > 0 {
+func tlsaState(a *answer) string {
+	switch a.dnssec.Status {
+	case dnssec.Secure:
+		if len(a.Records) > 0 {
 			return datasets.TLSAStateDANE
 		}
 		return datasets.TLSAStateNoTLSA
-	case datasets.DNSSECInsecure:
+	case dnssec.Insecure:
 		return datasets.TLSAStateNoTLSA
 	}
 	return datasets.TLSAStateUnusable
-}
-
-// skippedTLSA is the reason a TLSA lookup is not made when the host's
-// address records are not secure.
-func skippedTLSA(status string) string {
-	return fmt.Sprintf("not queried: the host's address records are %s (RFC 7672 §2.2)", status)
 }

@@ -385,8 +385,9 @@ func TestRunDNSSEC(t *testing.T) {
 	hostTests := map[string]hostWant{
 		// RFC 7672 §2.2: secure addresses and secure TLSA records.
 		"mx.secure.test": {"secure", "", true, "", "secure", "", datasets.TLSAStateDANE},
-		// Addresses in an unsigned zone: TLSA is not looked up.
-		"mx.plain.test": {"insecure", "no_ds", false, FailSkipped, datasets.DNSSECNotValidated, "", datasets.TLSAStateSkipped},
+		// Addresses in an unsigned zone: a DANE sender skips TLSA, but
+		// the scan records it with its status (issue 10, fix 3).
+		"mx.plain.test": {"insecure", "no_ds", false, "", "insecure", "no_ds", datasets.TLSAStateSkipped},
 		// A bogus TLSA RRset is unusable, not "no TLSA".
 		"mx2.secure.test": {"secure", "", true, "", "bogus", "signature_expired", datasets.TLSAStateUnusable},
 		// An alias whose CNAME is secure: the expanded name's TLSA.
@@ -404,10 +405,10 @@ func TestRunDNSSEC(t *testing.T) {
 			}
 		})
 	}
-	t.Run("skipped TLSA says why", func(t *testing.T) {
-		want := "not queried: the host's address records are insecure (RFC 7672 §2.2)"
-		if got := hosts["mx.plain.test"].TLSA.Error; got != want {
-			t.Errorf("tlsa_error = %q, want %q", got, want)
+	t.Run("TLSA in an unsigned zone is recorded", func(t *testing.T) {
+		h := hosts["mx.plain.test"]
+		if len(h.TLSA.Records) == 0 || h.TLSABaseDomain != "mx.plain.test" {
+			t.Errorf("tlsa_records %q at base %q: the unsigned zone's TLSA should be recorded", h.TLSA.Records, h.TLSABaseDomain)
 		}
 	})
 	t.Run("expanded TLSA base domain behind a secure CNAME", func(t *testing.T) {

@@ -21,6 +21,24 @@ const (
 	Indeterminate Status = "indeterminate"
 )
 
+// Rank orders statuses from best to worst, the one order danescan uses
+// wherever links or RRsets are combined: Secure 0, Insecure 1,
+// Indeterminate 2, Bogus 3; anything else (no status: not validated)
+// ranks worst, 4.
+func (s Status) Rank() int {
+	switch s {
+	case Secure:
+		return 0
+	case Insecure:
+		return 1
+	case Indeterminate:
+		return 2
+	case Bogus:
+		return 3
+	}
+	return 4
+}
+
 // Reason says why a status is what it is. The vocabulary is closed; the
 // dataset documents it in datasets/SCHEMA.md.
 type Reason string

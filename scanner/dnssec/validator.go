@@ -162,7 +162,7 @@ func (v *Validator) Validate(ctx context.Context, qname string, qtype uint16, ms
 		if out == nil {
 			out = &r
 		} else {
-			*out = weakest(*out, r)
+			*out = Weakest(*out, r)
 		}
 		return *out
 	}
@@ -726,26 +726,12 @@ func mergeAlgorithms(a, b []uint8) []uint8 {
 	return out
 }
 
-// rank orders statuses from best to worst for weakest.
-func rank(s Status) int {
-	switch s {
-	case Secure:
-		return 0
-	case Insecure:
-		return 1
-	case Indeterminate:
-		return 2
-	default:
-		return 3
-	}
-}
-
-// weakest combines the results of two links of a chain: the worse status
-// wins (bogus, indeterminate, insecure, secure), the first on a tie except
-// between secure links, where the later zone is kept; algorithms are merged.
-func weakest(a, b Result) Result {
+// Weakest combines the results of two links of a chain: the worse status
+// (Status.Rank) wins, the first on a tie except between secure links, where
+// the later zone is kept; algorithms are merged.
+func Weakest(a, b Result) Result {
 	out := a
-	if rank(b.Status) > rank(a.Status) || (a.Status == Secure && b.Status == Secure) {
+	if b.Status.Rank() > a.Status.Rank() || (a.Status == Secure && b.Status == Secure) {
 		out = b
 	}
 	out.Algorithms = mergeAlgorithms(a.Algorithms, b.Algorithms)
