@@ -65,20 +65,27 @@ func readRealnetCases(t *testing.T, path string) []realnetCase {
 }
 
 // unboundVerdict asks the validating resolver for name and type as an
-// ordinary validating stub would (RD and DO, no CD) and maps its answer to a
-// DNSSEC status: AD set is secure, SERVFAIL is bogus, any other answer
-// without AD is insecure. It also returns the answer's header line, to print
-// on a disagreement.
+// ordinary validating stub would (RD and DO, no CD; over TCP when the UDP
+// answer is truncated) and maps its answer to a DNSSEC status: AD set is
+// secure, SERVFAIL is bogus, any other answer without AD is insecure. It
+// also returns the answer's header line, to print on a disagreement.
 func unboundVerdict(ctx context.Context, name string, qtype uint16) (string, string, error) {
 	m := new(dns.Msg)
 	m.SetQuestion(dns.Fqdn(name), qtype)
 	m.SetEdns0(1232, true)
 	c := &dns.Client{Timeout: 5 * time.Second}
 	r, _, err := c.ExchangeContext(ctx, m, realnetResolver)
+	if err == nil && r.Truncated {
+		c.Net = "tcp"
+		r, _, err = c.ExchangeContext(ctx, m, realnetResolver)
+	}
 	if err != nil {
 		return "", "", fmt.Errorf("unbound %s %s: %w", name, dns.TypeToString[qtype], err)
 	}
 	seen := fmt.Sprintf("rcode %s ad=%t, %d answers", dns.RcodeToString[r.Rcode], r.AuthenticatedData, len(r.Answer))
+	if c.Net == "tcp" {
+		seen += " over TCP"
+	}
 	switch {
 	case r.Rcode == dns.RcodeServerFailure:
 		return "bogus", seen, nil
@@ -95,8 +102,10 @@ func unboundVerdict(ctx context.Context, name string, qtype uint16) (string, str
 // (TLSA records were used and the connection is not Verified),
 // no_usable_records ("no usable TLSA records found"), not_applicable (no
 // TLSA: "resorting to"), transport_failed (DANE applies and no TLS session
-// came about), dns_failure (a name service error: what a bogus answer is to
-// a stub), null_mx. It also returns the lines that decided, to print.
+// came about), tlsa_lookup_failed ("TLSA lookup error": the TLSA answer is
+// a name service error, and Postfix defers), dns_failure (a name service
+// error of the MX or address lookup: what a bogus answer is to a stub),
+// null_mx. It also returns the lines that decided, to print.
 func fingerVerdict(ctx context.Context, script, dir, domain string) (string, string, error) {
 	cmd := exec.CommandContext(ctx, "bash", script, "finger", domain)
 	cmd.Env = append(os.Environ(), "REALNET_DIR="+dir, "FINGER_OPTS=-v")
@@ -108,7 +117,7 @@ func fingerVerdict(ctx context.Context, script, dir, domain string) (string, str
 	var key []string
 	for _, line := range strings.Split(out, "\n") {
 		for _, m := range []string{"TLS connection established", "resorting to", "verification failed", "Matched DANE",
-			"Name service error", "nullMX", "lookup failed", "Failed to establish"} {
+			"Name service error", "nullMX", "lookup failed", "Failed to establish", "TLSA lookup error"} {
 			if strings.Contains(line, m) {
 				key = append(key, line)
 				break
@@ -119,6 +128,8 @@ func fingerVerdict(ctx context.Context, script, dir, domain string) (string, str
 	switch {
 	case strings.Contains(out, "(nullMX)"):
 		return "null_mx", seen, nil
+	case strings.Contains(out, "TLSA lookup error"): // logged beside a name service error
+		return "tlsa_lookup_failed", seen, nil
 	case strings.Contains(out, "Name service error"):
 		return "dns_failure", seen, nil
 	case strings.Contains(out, "Verified TLS connection established"):
@@ -152,6 +163,88 @@ func danescanVerdict(d datasets.Domain, eps map[string][]datasets.Endpoint) (str
 	}
 	e := eps[d.MXHosts[0]][0]
 	return e.DANEStatus, seen + fmt.Sprintf("; endpoint %s %s: %s %s (probe failure %q)", e.Host, e.Address, e.DANEStatus, e.DANEReason, e.Failure)
+}
+
+// realnetHost is what the first MX host of a case must look like beyond
+// the verdict, for the cases whose point is a column of mx_hosts or
+// endpoints (issue 10): UnboundA and UnboundTLSA are what the zones were
+// built to make Unbound say of the host's A and TLSA RRsets (checked as
+// setup), Rows what danescan's rows must say.
+type realnetHost struct {
+	UnboundA, UnboundTLSA string
+	Rows                  realnetRows
+}
+
+// realnetRows are danescan's columns that realnetHost checks.
+type realnetRows struct {
+	TLSADNSSEC  string // mx_hosts.tlsa_dnssec
+	TLSARecords bool   // mx_hosts.tlsa_records is not empty
+	TLSAState   string // mx_hosts.tlsa_state
+	DANEStatus  string // endpoints.dane_status, every endpoint of the host
+	DANE        string // domains.dane
+}
+
+// realnetHosts holds the realnetHost expectations by case domain. A host
+// in an unsigned zone with TLSA (insecure.test, and unsigned.test behind
+// unsignedmx.test's signed MX) has its TLSA RRset recorded as insecure,
+// though DANE does not apply to it.
+var realnetHosts = map[string]realnetHost{
+	"insecure.test": {"insecure", "insecure", realnetRows{TLSADNSSEC: datasets.DNSSECInsecure, TLSARecords: true,
+		TLSAState: datasets.TLSAStateSkipped, DANEStatus: datasets.DANENotApplicable, DANE: datasets.DANENone}},
+	"unsignedmx.test": {"insecure", "insecure", realnetRows{TLSADNSSEC: datasets.DNSSECInsecure, TLSARecords: true,
+		TLSAState: datasets.TLSAStateSkipped, DANEStatus: datasets.DANENotApplicable, DANE: datasets.DANENone}},
+	"tlsaexpired.test": {"secure", "bogus", realnetRows{TLSADNSSEC: datasets.DNSSECBogus, TLSARecords: true,
+		TLSAState: datasets.TLSAStateUnusable, DANEStatus: datasets.DANETLSALookupFailed, DANE: datasets.DANENone}},
+	"large300.test": {"secure", "secure", realnetRows{TLSADNSSEC: datasets.DNSSECSecure, TLSARecords: true,
+		TLSAState: datasets.TLSAStateDANE, DANEStatus: datasets.DANEPass, DANE: datasets.DANEAll}},
+}
+
+// checkRealnetHost checks the first MX host of domain d against want:
+// Unbound's view of its A and TLSA RRsets (setup), then danescan's columns.
+func checkRealnetHost(ctx context.Context, t *testing.T, want realnetHost, d datasets.Domain, byHost map[string]datasets.MXHost, eps map[string][]datasets.Endpoint) {
+	t.Helper()
+	if len(d.MXHosts) == 0 {
+		t.Errorf("%s: no MX host", d.Domain)
+		return
+	}
+	name := d.MXHosts[0]
+	for _, q := range []struct {
+		name  string
+		qtype uint16
+		want  string
+	}{{name, dns.TypeA, want.UnboundA}, {"_25._tcp." + name, dns.TypeTLSA, want.UnboundTLSA}} {
+		ub, seen, err := unboundVerdict(ctx, q.name, q.qtype)
+		if err != nil {
+			t.Error(err)
+		} else if ub != q.want {
+			t.Errorf("setup: unbound says %s (%s) for %s %s, the case is built for %s", ub, seen, q.name, dns.TypeToString[q.qtype], q.want)
+		}
+	}
+	h := byHost[name]
+	got := realnetRows{
+		TLSADNSSEC:  h.TLSA.DNSSEC,
+		TLSARecords: len(h.TLSA.Records) > 0,
+		TLSAState:   h.TLSAState,
+		DANE:        d.DANE,
+	}
+	// The first endpoint's status, or the first that differs from want.
+	var statuses []string
+	for i, e := range eps[name] {
+		statuses = append(statuses, fmt.Sprintf("%s %s %s (tlsa_unusable %q)", e.Address, e.DANEStatus, e.DANEReason, e.TLSAUnusable))
+		if i == 0 || e.DANEStatus != want.Rows.DANEStatus && got.DANEStatus == want.Rows.DANEStatus {
+			got.DANEStatus = e.DANEStatus
+		}
+	}
+	var recordLens []int
+	for _, r := range h.TLSA.Records {
+		recordLens = append(recordLens, len(r))
+	}
+	if got != want.Rows {
+		t.Errorf("%s columns: got %+v, want %+v\n  mx_hosts %s: tlsa %s %q (failure %q, records of %v bytes), tlsa_state %q; endpoints dane_status %v; domains dane %q (%s)",
+			d.Domain, got, want.Rows, name, h.TLSA.DNSSEC, h.TLSA.DNSSECReason, h.TLSA.Failure, recordLens, h.TLSAState, statuses, d.DANE, d.DANEReason)
+		return
+	}
+	t.Logf("%s columns: as built (%+v)", d.Domain, got)
 }
 
 func realnetUp(t *testing.T, script string) string {
@@ -280,10 +373,15 @@ func TestRealnet(t *testing.T) {
 					continue
 				}
 				compare(t, "host", name, dns.TypeA, h.A)
-				// danescan asks for TLSA only behind secure addresses (RFC 7672 §2.2).
-				if h.AddressesSecure {
+				// Whether danescan looks TLSA up behind addresses that are
+				// not secure is its choice (a DANE sender does not, RFC
+				// 7672 §2.2); when it did, Unbound must agree.
+				if h.TLSA.DNSSEC != datasets.DNSSECNotValidated {
 					compare(t, "host", "_25._tcp."+h.TLSABaseDomain, dns.TypeTLSA, h.TLSA)
 				}
+			}
+			if want, ok := realnetHosts[c.Domain]; ok {
+				checkRealnetHost(ctx, t, want, d, byHost, eps)
 			}
 
 			// DANE: danescan against posttls-finger.

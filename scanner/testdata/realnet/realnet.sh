@@ -9,7 +9,7 @@
 #   127.53.0.3      NSD, the second-level case zones  (c.ns.test.)
 #   127.53.0.100    Unbound, validating recursive resolver; the root's DNSKEY
 #                   is its only trust anchor
-#   127.53.1.1-13   Postfix smtpd on port 25, one per MX host (LISTENERS)
+#   127.53.1.1-15   Postfix smtpd on port 25, one per MX host (LISTENERS)
 #
 # `finger DOMAIN...` runs posttls-finger -c -l dane against that resolver.
 #
@@ -152,29 +152,44 @@ sign() {
 
 soa() { printf '$TTL 300\n@ SOA %s hostmaster.test. 1 3600 600 86400 60\n' "$1"; }
 
-# tlsa USAGE SELECTOR CERT prints the rdata of a TLSA record with matching
-# type 1 (SHA-256) for the certificate (selector 0) or its public key (1).
+# tlsa USAGE SELECTOR CERT [MATCHING] prints the rdata of a TLSA record for
+# the certificate (selector 0) or its public key (1): with matching type 1
+# (SHA-256, the default) or 0 (the full DER, in hex on one line).
 tlsa() {
-	local data
-	if (($2 == 1)); then
-		data=$(openssl x509 -in "$3" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum)
-	else
-		data=$(openssl x509 -in "$3" -outform DER | sha256sum)
-	fi
-	echo "$1 $2 1 ${data%% *}"
+	local m=${4:-1} data
+	data=$(
+		if (($2 == 1)); then
+			openssl x509 -in "$3" -noout -pubkey | openssl pkey -pubin -outform DER
+		else
+			openssl x509 -in "$3" -outform DER
+		fi | if ((m == 0)); then od -An -v -tx1 | tr -d ' \n'; else sha256sum | cut -d' ' -f1; fi
+	)
+	echo "$1 $2 $m $data"
 }
 
 # leaf NAME DNSNAME [STARTDATE ENDDATE] issues certs/NAME.pem (ECDSA P-256,
-# subjectAltName DNSNAME) from the private CA, with its key in NAME.key and
-# NAME.chain.pem (leaf then CA) for the server.
+# subjectAltName DNSNAME, or $SAN when set) from the private CA, with its key
+# in NAME.key and NAME.chain.pem (leaf then CA) for the server.
 leaf() {
-	local c=$DIR/certs dates=(-days 365)
+	local c=$DIR/certs dates=(-days 365) san=${SAN:-DNS:$2}
 	(($# == 4)) && dates=(-startdate "$3" -enddate "$4")
 	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$2" \
 		-keyout "$c/$1.key" -out "$c/$1.csr" 2>/dev/null
 	openssl ca -batch -notext -config "$c/ca.cnf" -cert "$c/ca.pem" -keyfile "$c/ca.key" "${dates[@]}" \
-		-in "$c/$1.csr" -out "$c/$1.pem" -extfile <(printf 'subjectAltName=DNS:%s\n' "$2") 2>/dev/null
+		-in "$c/$1.csr" -out "$c/$1.pem" -extfile <(printf 'subjectAltName=%s\n' "$san") 2>/dev/null
 	cat "$c/$1.pem" "$c/ca.pem" >"$c/$1.chain.pem"
+}
+
+# bigleaf NAME DNSNAME COUNT is leaf with COUNT more subjectAltNames of 62
+# characters below DNSNAME: 60 make a certificate of about 4.2 KB, whose
+# 3 0 0 TLSA record is over 8 KiB in hex and whose answer needs TCP.
+bigleaf() {
+	local i san="DNS:$2" pad
+	pad=$(printf '%040d' 0)
+	for ((i = 0; i < $3; i++)); do
+		san+=$(printf ',DNS:n%03d-%s.%s' "$i" "$pad" "$2")
+	done
+	SAN=$san leaf "$1" "$2"
 }
 
 # certs makes the private CA and the servers' certificates.
@@ -197,21 +212,23 @@ certs() {
 		[anything]
 		commonName = supplied
 	EOF
-	for h in secure insecure expired wrongds notlsa unsigned ta tanochain stale nostarttls pkix; do
+	for h in secure insecure expired wrongds notlsa unsigned ta tanochain stale nostarttls pkix tlsaexpired; do
 		leaf "$h" "mx.$h.test"
 	done
+	bigleaf large300 mx.large300.test 60
 	leaf expiredleaf mx.expiredleaf.test 20200101000000Z 20200201000000Z
 	leaf tamismatch mx.elsewhere.test
 	leaf other mx.stale.test # the key the stale record was made for
 }
 
 # The second-level case zones: name, then how it is signed (signed,
-# unsigned, expired, wrongds). Every name here is delegated from test.
-# and served by c.ns.test.
+# unsigned, expired, wrongds, tlsaexpired). Every name here is delegated
+# from test. and served by c.ns.test.
 SLDS=(
 	secure:signed insecure:unsigned expired:expired wrongds:wrongds nullmx:signed
 	notlsa:signed unsignedmx:signed unsigned:unsigned ta:signed tanochain:signed
 	stale:signed nostarttls:signed expiredleaf:signed tamismatch:signed pkix:signed
+	tlsaexpired:tlsaexpired large300:signed
 )
 
 # The Postfix listeners: address, then the certificate (certs/NAME) and what
@@ -222,15 +239,27 @@ LISTENERS=(
 	127.53.1.7:ta:chain 127.53.1.8:tanochain:leaf 127.53.1.9:stale:chain
 	127.53.1.10:nostarttls:none 127.53.1.11:expiredleaf:chain
 	127.53.1.12:tamismatch:chain 127.53.1.13:pkix:chain
+	127.53.1.14:tlsaexpired:chain 127.53.1.15:large300:chain
 )
 
 # host NAME IP prints the zone lines of an MX host mx.NAME.test.
 mxhost() { printf '@ MX 10 mx\nmx A %s\n' "$2"; }
-# danehost CASE ADDRESS USAGE SELECTOR PEM: mxhost plus its TLSA record
-# (SHA-256 of the certificate or key in PEM).
+# danehost CASE ADDRESS USAGE SELECTOR PEM [MATCHING]: mxhost plus its TLSA
+# record (SHA-256 of the certificate or key in PEM, or all of it).
 danehost() {
 	mxhost "$1" "$2"
-	echo "_25._tcp.mx TLSA $(tlsa "$3" "$4" "$5")"
+	echo "_25._tcp.mx TLSA $(tlsa "$3" "$4" "$5" "${6:-1}")"
+}
+
+# expire_tlsa_sigs SIGNED EXPIRED replaces the RRSIG of the one TLSA RRset
+# in the signed zone file SIGNED with its RRSIG in EXPIRED, a signing of the
+# same zone with the same key and an expired validity window.
+expire_tlsa_sigs() {
+	local sig='$4 == "RRSIG" && $5 == "TLSA"'
+	[[ $(awk "$sig" "$1" | wc -l) == 1 && $(awk "$sig" "$2" | wc -l) == 1 ]] ||
+		die "expire_tlsa_sigs: not one TLSA RRSIG in $1 and $2"
+	{ awk "!($sig)" "$1" && awk "$sig" "$2"; } >"$1.new"
+	mv "$1.new" "$1"
 }
 
 # zones writes and signs the whole tree, leaves first (a parent needs its
@@ -262,6 +291,8 @@ zones() {
 	danehost expiredleaf 127.53.1.11 3 1 "$c/expiredleaf.pem" >>"$z/expiredleaf.test.zone"
 	danehost tamismatch 127.53.1.12 2 0 "$c/ca.pem" >>"$z/tamismatch.test.zone"
 	danehost pkix 127.53.1.13 1 1 "$c/pkix.pem" >>"$z/pkix.test.zone"
+	danehost tlsaexpired 127.53.1.14 3 1 "$c/tlsaexpired.pem" >>"$z/tlsaexpired.test.zone"
+	danehost large300 127.53.1.15 3 0 "$c/large300.pem" 0 >>"$z/large300.test.zone"
 
 	local ds_lines=()
 	for sld in "${SLDS[@]}"; do
@@ -285,6 +316,15 @@ zones() {
 			keygen "$name.test." "$name.test.other"
 			sign "$name.test" "$name.test." "$name.test"
 			ds_lines+=("$(ds "$name.test.other")")
+			;;
+		tlsaexpired) # signed, then the TLSA RRset's RRSIG swapped for one
+			# from a signing that expired in 2020; MX, A, NSEC stay valid
+			keygen "$name.test." "$name.test"
+			sign "$name.test" "$name.test." "$name.test" -i 20200101 -e 20200201
+			mv "$z/$name.test.signed" "$z/$name.test.expired"
+			sign "$name.test" "$name.test." "$name.test"
+			expire_tlsa_sigs "$z/$name.test.signed" "$z/$name.test.expired"
+			ds_lines+=("$(ds "$name.test")")
 			;;
 		esac
 	done
