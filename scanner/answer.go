@@ -67,7 +67,7 @@ func rrsetRow(a *answer) datasets.RRset {
 		AD:        a.AD(),
 		TTL:       int64(a.TTL()),
 		CNAMEs:    a.CNAMEs,
-		Failure:   a.Failure,
+		Failure:   string(a.Failure),
 		DNSSEC:    datasets.DNSSECNotValidated,
 		Transport: a.Transport,
 		Attempts:  int32(a.Attempts),
@@ -87,7 +87,7 @@ func rrsetRow(a *answer) datasets.RRset {
 	cut := 0
 	for i, rr := range a.Records {
 		if i == maxRecords {
-			r.Failure = FailOversized
+			r.Failure = string(FailOversized)
 			r.Error = fmt.Sprintf("kept %d of %d records", maxRecords, len(a.Records))
 			break
 		}

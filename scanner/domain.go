@@ -30,8 +30,15 @@ const (
 	FailNoMail      = "no_mail"
 	FailNoAddress   = "no_address"
 	FailInterrupted = "interrupted"
-	FailSkipped     = "skipped"
-	FailOversized   = "oversized"
+)
+
+// DNS failure classes that the scanner adds to those of package lookup in
+// the <lookup>_failure columns.
+const (
+	// FailSkipped: the lookup was not made (the row's error says why).
+	FailSkipped lookup.Failure = "skipped"
+	// FailOversized: more records arrived than a row keeps.
+	FailOversized lookup.Failure = "oversized"
 )
 
 // scan is the state shared by the workers of one Run.
@@ -49,7 +56,7 @@ type scan struct {
 
 // skipped is the RRset of a lookup not made, with the reason.
 func skipped(qname, why string) datasets.RRset {
-	return datasets.RRset{QName: qname, Failure: FailSkipped, Error: why, DNSSEC: datasets.DNSSECNotValidated}
+	return datasets.RRset{QName: qname, Failure: string(FailSkipped), Error: why, DNSSEC: datasets.DNSSECNotValidated}
 }
 
 func invalidRow(scanID string, e datasets.Entry, now time.Time) *datasets.Domain {
@@ -71,7 +78,7 @@ func invalidRow(scanID string, e datasets.Entry, now time.Time) *datasets.Domain
 
 // resolverFailure reports whether a failure class says the resolver could
 // not answer for the name (as opposed to an answer that denies it).
-func resolverFailure(class string) bool {
+func resolverFailure(class lookup.Failure) bool {
 	switch class {
 	case "", lookup.FailNoData, lookup.FailNXDomain, FailOversized:
 		return false
@@ -108,6 +115,9 @@ func (s *scan) domain(ctx context.Context, e datasets.Entry) *datasets.Domain {
 	p.mx = s.lookup(ctx, e.Domain, dns.TypeMX)
 	mx := &p.mx
 	var implicit *addressAnswers
+	// failed is the failure of the lookup that left the mail routing
+	// unknown or denied it (the MX, or the implicit MX's addresses).
+	var failed lookup.Failure
 	switch {
 	case len(mx.Records) > 0:
 		p.hosts, p.kind = mxHosts(mx.Records)
@@ -123,16 +133,19 @@ func (s *scan) domain(ctx context.Context, e datasets.Entry) *datasets.Domain {
 			p.kind = KindImplicit
 			p.hosts = []string{target}
 		case resolverFailure(a.Failure):
-			p.kind, p.failure, p.errText = KindUnknown, a.Failure, "implicit MX: A lookup failed: "+a.Failure
+			failed, p.kind, p.errText = a.Failure, KindUnknown, "implicit MX: A lookup failed: "+string(a.Failure)
 		case resolverFailure(aaaa.Failure):
-			p.kind, p.failure, p.errText = KindUnknown, aaaa.Failure, "implicit MX: AAAA lookup failed: "+aaaa.Failure
+			failed, p.kind, p.errText = aaaa.Failure, KindUnknown, "implicit MX: AAAA lookup failed: "+string(aaaa.Failure)
 		default:
 			p.kind, p.failure, p.errText = KindNone, FailNoMail, "no MX and no address records"
 		}
 	case mx.Failure == lookup.FailNXDomain:
-		p.kind, p.failure, p.errText = KindNone, lookup.FailNXDomain, "the domain does not exist"
+		failed, p.kind, p.errText = lookup.FailNXDomain, KindNone, "the domain does not exist"
 	default:
-		p.kind, p.failure, p.errText = KindUnknown, mx.Failure, errText(mx.err)
+		failed, p.kind, p.errText = mx.Failure, KindUnknown, errText(mx.err)
+	}
+	if failed != "" {
+		p.failure = string(failed)
 	}
 	if len(p.hosts) > s.cfg.MaxMXHosts {
 		p.errText = fmt.Sprintf("note: %d MX hosts, only the first %d probed", len(p.hosts), s.cfg.MaxMXHosts)
@@ -187,8 +200,8 @@ func (s *scan) domain(ctx context.Context, e datasets.Entry) *datasets.Domain {
 		}
 	}
 
-	if p.failure == lookup.FailNXDomain || resolverFailure(p.failure) {
-		why := "not queried: the MX lookup failed with " + p.failure
+	if failed != "" {
+		why := "not queried: the MX lookup failed with " + string(failed)
 		p.mtaSTS = skippedAnswer("_mta-sts."+e.Domain, dns.TypeTXT, why)
 		p.tlsRPT = skippedAnswer("_smtp._tls."+e.Domain, dns.TypeTXT, why)
 	} else {

@@ -231,7 +231,7 @@ func judge(e *endpointProbe, p *hostProbe, now time.Time, roots *x509.CertPool) 
 	case !applicable:
 		e.status = datasets.DANENotApplicable
 	case r.Failure != "":
-		e.status, e.reason = datasets.DANETransportFailed, r.Failure
+		e.status, e.reason = datasets.DANETransportFailed, string(r.Failure)
 	default:
 		e.v = dane.Verify(dane.Input{Records: p.records, Chain: r.Chain, BaseDomain: p.base, MXHost: p.name, Now: now})
 		e.judged = true
@@ -280,7 +280,7 @@ func endpointRow(scanID string, p *hostProbe, e *endpointProbe) *datasets.Endpoi
 
 // fillProbe copies what the probe saw into the row.
 func fillProbe(e *datasets.Endpoint, r *starttls.Result) {
-	e.Failure, e.Stage, e.Error = r.Failure, r.Stage, r.Err
+	e.Failure, e.Stage, e.Error = string(r.Failure), string(r.Stage), r.Err
 	e.Banner, e.BannerCode = r.Banner, int32(r.BannerCode)
 	e.EHLO, e.Extensions, e.STARTTLSOffered = r.EHLOLines, r.Extensions, r.STARTTLSOffered
 	e.ReplyCode, e.ReplyText = int32(r.ReplyCode), r.ReplyText

@@ -64,17 +64,17 @@ func TestVerdictApplicability(t *testing.T) {
 		reason     dnssec.Reason
 		records    []string
 		validating bool
-		failure    string
+		failure    starttls.Failure
 		want       string
 		wantReason string
 	}{
 		{"validating, no tlsa", datasets.TLSAStateNoTLSA, dnssec.Secure, dnssec.ReasonNSECDenial, nil, true, "", datasets.DANENotApplicable, ""},
 		{"validating, insecure tlsa ignored", datasets.TLSAStateNoTLSA, dnssec.Insecure, dnssec.ReasonNoDS, []string{rec}, true, "", datasets.DANENotApplicable, ""},
 		{"validating, skipped behind insecure addresses, records recorded", datasets.TLSAStateSkipped, dnssec.Insecure, dnssec.ReasonNoDS, []string{rec}, true, starttls.FailureSTARTTLSNotOffered, datasets.DANENotApplicable, ""},
-		{"validating, dane, no starttls", datasets.TLSAStateDANE, dnssec.Secure, "", []string{rec}, true, starttls.FailureSTARTTLSNotOffered, datasets.DANETransportFailed, starttls.FailureSTARTTLSNotOffered},
+		{"validating, dane, no starttls", datasets.TLSAStateDANE, dnssec.Secure, "", []string{rec}, true, starttls.FailureSTARTTLSNotOffered, datasets.DANETransportFailed, string(starttls.FailureSTARTTLSNotOffered)},
 		{"validating, bogus tlsa", datasets.TLSAStateUnusable, dnssec.Bogus, dnssec.ReasonSignatureExpired, []string{rec}, true, "", datasets.DANETLSALookupFailed, "signature_expired"},
 		{"validating, indeterminate tlsa, probe failed too", datasets.TLSAStateUnusable, dnssec.Indeterminate, dnssec.ReasonLookupFailed, nil, true, starttls.FailureConnectRefused, datasets.DANETLSALookupFailed, "lookup_failed"},
-		{"not validating, tlsa, refused", "", "", "", []string{rec}, false, starttls.FailureConnectRefused, datasets.DANETransportFailed, starttls.FailureConnectRefused},
+		{"not validating, tlsa, refused", "", "", "", []string{rec}, false, starttls.FailureConnectRefused, datasets.DANETransportFailed, string(starttls.FailureConnectRefused)},
 		{"not validating, no tlsa", "", "", "", nil, false, "", datasets.DANENotApplicable, ""},
 		{"validating, dane, empty chain", datasets.TLSAStateDANE, dnssec.Secure, "", []string{rec}, true, "", dane.StatusFail, dane.ReasonNoChain},
 	}

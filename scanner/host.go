@@ -206,9 +206,9 @@ func (s *scan) probeHost(ctx context.Context, host string, pre *addressAnswers) 
 		case p.a.canceled() || p.aaaa.canceled():
 			p.failure = FailInterrupted
 		case resolverFailure(p.a.Failure):
-			p.failure, p.errText = p.a.Failure, errText(p.a.err)
+			p.failure, p.errText = string(p.a.Failure), errText(p.a.err)
 		case resolverFailure(p.aaaa.Failure):
-			p.failure, p.errText = p.aaaa.Failure, errText(p.aaaa.err)
+			p.failure, p.errText = string(p.aaaa.Failure), errText(p.aaaa.err)
 		default:
 			p.failure, p.errText = FailNoAddress, "no A or AAAA records"
 		}

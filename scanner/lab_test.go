@@ -159,8 +159,8 @@ func TestLabTruth(t *testing.T) {
 		t.Fatalf("%d rows for %d entries and %d duplicates", len(doms), man.Counts["entries"], man.Counts["duplicates"])
 	}
 	failureOf := map[string]string{
-		lab.KindNone: FailNoMail, lab.KindNXDomain: lookup.FailNXDomain, lab.KindServfail: lookup.FailServFail,
-		lab.KindTimeout: lookup.FailTimeout, lab.KindRefused: lookup.FailRefused, lab.KindMismatch: lookup.FailMismatch,
+		lab.KindNone: FailNoMail, lab.KindNXDomain: string(lookup.FailNXDomain), lab.KindServfail: string(lookup.FailServFail),
+		lab.KindTimeout: string(lookup.FailTimeout), lab.KindRefused: string(lookup.FailRefused), lab.KindMismatch: string(lookup.FailMismatch),
 		lab.KindInvalid: FailInvalidName,
 	}
 	kindOf := map[string]string{
@@ -180,7 +180,7 @@ func TestLabTruth(t *testing.T) {
 		}
 		seen[d.Domain] = true
 		checked++
-		if want := failureOf[truth.Kind]; d.Failure != want && !(d.Failure == lookup.FailCNAMELoop && truth.Kind == lab.KindServfail) {
+		if want := failureOf[truth.Kind]; d.Failure != want && !(d.Failure == string(lookup.FailCNAMELoop) && truth.Kind == lab.KindServfail) {
 			t.Errorf("%s (%s): failure %q, want %q", truth.Name, truth.Kind, d.Failure, want)
 			continue
 		}

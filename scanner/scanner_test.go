@@ -302,7 +302,7 @@ func TestRunDomains(t *testing.T) {
 		if d := doms["twosts.test"]; d.MTASTSPublished || len(d.MTASTS.Records) != 2 {
 			t.Errorf("two STSv1 records are not a valid policy: %+v", d.MTASTS)
 		}
-		if d := doms["missing.test"]; d.MTASTS.Failure != FailSkipped {
+		if d := doms["missing.test"]; d.MTASTS.Failure != string(FailSkipped) {
 			t.Errorf("TXT lookups of a missing domain: %+v", d.MTASTS)
 		}
 	})
@@ -323,7 +323,7 @@ func TestRunDomains(t *testing.T) {
 		if h := hosts["192.0.2.1"]; h.Failure != FailInvalidName {
 			t.Errorf("an IP address as MX target: failure %q", h.Failure)
 		}
-		if h := hosts["mx.noaddr.test"]; h.Failure != FailNoAddress || h.TLSA.Failure != FailSkipped {
+		if h := hosts["mx.noaddr.test"]; h.Failure != FailNoAddress || h.TLSA.Failure != string(FailSkipped) {
 			t.Errorf("host without address: %+v", h)
 		}
 		// RFC 7672 §2.2.2: TLSA at the CNAME-expanded name first ...

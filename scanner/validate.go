@@ -62,7 +62,7 @@ func (s *scan) validate(ctx context.Context, a *lookup.Answer) dnssec.Result {
 	if !answered(a) {
 		detail := "no usable response"
 		if a.Failure != "" {
-			detail += ": " + a.Failure
+			detail += ": " + string(a.Failure)
 		}
 		return dnssec.Result{Status: dnssec.Indeterminate, Reason: dnssec.ReasonLookupFailed, Detail: detail}
 	}

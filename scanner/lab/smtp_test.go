@@ -65,12 +65,12 @@ func observe(t testing.TB, s *SMTP, recs []dane.Record, host, addr, sigAlgs stri
 	t.Helper()
 	cfg := starttls.Config{Dial: s.Dial, EHLO: "scanner.lab.test", SigAlgs: sigAlgs, BannerTimeout: 300 * time.Millisecond}
 	res, _ := starttls.Probe(context.Background(), cfg, netip.AddrPortFrom(netip.MustParseAddr(addr), 25), host)
-	v := Verdict{Probe: res.Failure}
+	v := Verdict{Probe: string(res.Failure)}
 	switch {
 	case len(recs) == 0:
 		v.DANEStatus = "not_applicable"
 	case res.Failure != "":
-		v.DANEStatus, v.DANEReason = "transport_failed", res.Failure
+		v.DANEStatus, v.DANEReason = "transport_failed", string(res.Failure)
 	default:
 		d := dane.Verify(dane.Input{Records: recs, Chain: res.Chain, BaseDomain: host, MXHost: host, Now: time.Now()})
 		v.DANEStatus, v.DANEReason = d.Status, d.Reason

@@ -31,25 +31,37 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Failure classes of a lookup. The empty string means an answer with records
-// of the queried type arrived.
+// Failure is the failure class of a lookup, from a closed vocabulary
+// (Failures). The empty Failure means an answer with records of the queried
+// type arrived.
+type Failure string
+
+// Failure classes of a lookup.
 const (
-	FailNoData             = "nodata"
-	FailNXDomain           = "nxdomain"
-	FailServFail           = "servfail"
-	FailRefused            = "refused"
-	FailFormErr            = "formerr"
-	FailNotImp             = "notimp"
-	FailRcodeOther         = "rcode_other"
-	FailTimeout            = "timeout"
-	FailNetwork            = "network"
-	FailMismatch           = "mismatch"
-	FailMalformed          = "malformed"
-	FailTruncatedTCPFailed = "truncated_tcp_failed"
-	FailCNAMELoop          = "cname_loop"
-	FailCNAMETooLong       = "cname_too_long"
-	FailCanceled           = "canceled"
+	FailNoData             Failure = "nodata"
+	FailNXDomain           Failure = "nxdomain"
+	FailServFail           Failure = "servfail"
+	FailRefused            Failure = "refused"
+	FailFormErr            Failure = "formerr"
+	FailNotImp             Failure = "notimp"
+	FailRcodeOther         Failure = "rcode_other"
+	FailTimeout            Failure = "timeout"
+	FailNetwork            Failure = "network"
+	FailMismatch           Failure = "mismatch"
+	FailMalformed          Failure = "malformed"
+	FailTruncatedTCPFailed Failure = "truncated_tcp_failed"
+	FailCNAMELoop          Failure = "cname_loop"
+	FailCNAMETooLong       Failure = "cname_too_long"
+	FailCanceled           Failure = "canceled"
 )
+
+// Failures returns every failure class a lookup can end with, in the order
+// the dataset documents them.
+func Failures() []Failure {
+	return []Failure{FailNoData, FailNXDomain, FailServFail, FailRefused, FailFormErr, FailNotImp,
+		FailRcodeOther, FailTimeout, FailNetwork, FailMismatch, FailMalformed, FailTruncatedTCPFailed,
+		FailCNAMELoop, FailCNAMETooLong, FailCanceled}
+}
 
 // MaxCNAMEHops bounds the CNAME chain followed from a query name.
 const MaxCNAMEHops = 8
@@ -115,7 +127,7 @@ type Answer struct {
 	// included.
 	Attempts int
 	// Failure is the failure class, empty when Records is not empty.
-	Failure string
+	Failure Failure
 }
 
 // Rcode returns the final response's rcode as a string, or "" when none
@@ -155,15 +167,15 @@ func (a *Answer) Target() string {
 // Error is the error of a failed lookup. Its Class is the failure class.
 type Error struct {
 	Op    string // e.g. "MX example.com"
-	Class string
+	Class Failure
 	Err   error
 }
 
 func (e *Error) Error() string {
 	if e.Err == nil {
-		return e.Op + ": " + e.Class
+		return e.Op + ": " + string(e.Class)
 	}
-	return e.Op + ": " + e.Class + ": " + e.Err.Error()
+	return e.Op + ": " + string(e.Class) + ": " + e.Err.Error()
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -294,7 +306,7 @@ func (c *Client) Lookup(ctx context.Context, name string, qtype uint16) (Answer,
 	}
 }
 
-func rcodeFailure(rcode int) string {
+func rcodeFailure(rcode int) Failure {
 	switch rcode {
 	case dns.RcodeSuccess:
 		return FailNoData
@@ -333,7 +345,7 @@ func hasSOA(rrs []dns.RR) bool {
 }
 
 // retryable reports whether another attempt may give a different answer.
-func retryable(class string) bool {
+func retryable(class Failure) bool {
 	switch class {
 	case FailTimeout, FailNetwork, FailMismatch, FailMalformed, FailTruncatedTCPFailed:
 		return true

@@ -127,7 +127,7 @@ func TestLookupAnswers(t *testing.T) {
 		qtype    uint16
 		records  int
 		cnames   []string
-		failure  string
+		failure  Failure
 		rcode    string
 		wantErr  bool
 		attempts int
@@ -246,7 +246,7 @@ func TestLookupHostileAnswers(t *testing.T) {
 	tests := []struct {
 		name    string
 		h       dns.HandlerFunc
-		failure string
+		failure Failure
 	}{
 		{"other question", func(w dns.ResponseWriter, q *dns.Msg) {
 			m := new(dns.Msg)

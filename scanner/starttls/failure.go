@@ -13,81 +13,85 @@ import (
 	"syscall"
 )
 
-// The failure vocabulary: [Result.Failure] is exactly one of these strings,
-// or "" when the probe succeeded. The list is closed; [Failures] returns it.
+// Failure is the failure class of a probe: [Result.Failure] is exactly one
+// of the constants below, or "" when the probe succeeded. The list is
+// closed; [Failures] returns it.
+type Failure string
+
+// The failure vocabulary.
 const (
 	// FailureConfig: the Config was invalid (an unknown SigAlgs mode);
 	// nothing was sent.
-	FailureConfig = "config_error"
+	FailureConfig Failure = "config_error"
 	// FailureConnectRefused: the TCP connection was refused (RST to the SYN).
-	FailureConnectRefused = "connect_refused"
+	FailureConnectRefused Failure = "connect_refused"
 	// FailureConnectTimeout: the TCP connection was not established within
 	// Config.ConnectTimeout (or the ctx deadline).
-	FailureConnectTimeout = "connect_timeout"
+	FailureConnectTimeout Failure = "connect_timeout"
 	// FailureUnreachable: the network or host is unreachable (ENETUNREACH,
 	// EHOSTUNREACH, EADDRNOTAVAIL), for example no IPv6 route.
-	FailureUnreachable = "unreachable"
+	FailureUnreachable Failure = "unreachable"
 	// FailureConnectFailed: the dial failed for another reason (a Dial that
 	// refuses the address, a resolver error ...); Err has the detail.
-	FailureConnectFailed = "connect_failed"
+	FailureConnectFailed Failure = "connect_failed"
 	// FailureBannerTimeout: the greeting was not complete within
 	// Config.BannerTimeout.
-	FailureBannerTimeout = "banner_timeout"
+	FailureBannerTimeout Failure = "banner_timeout"
 	// FailureBannerRejected: the greeting was not 2yz (554, 421 ...);
 	// ReplyCode and ReplyText hold it.
-	FailureBannerRejected = "banner_rejected"
+	FailureBannerRejected Failure = "banner_rejected"
 	// FailureEHLOTimeout: the EHLO reply was not complete within
 	// Config.EHLOTimeout.
-	FailureEHLOTimeout = "ehlo_timeout"
+	FailureEHLOTimeout Failure = "ehlo_timeout"
 	// FailureEHLORejected: EHLO got a non-2yz reply; HELO is not tried, as
 	// it cannot lead to STARTTLS.
-	FailureEHLORejected = "ehlo_rejected"
+	FailureEHLORejected Failure = "ehlo_rejected"
 	// FailureSTARTTLSNotOffered: the EHLO reply has no STARTTLS keyword.
-	FailureSTARTTLSNotOffered = "starttls_not_offered"
+	FailureSTARTTLSNotOffered Failure = "starttls_not_offered"
 	// FailureSTARTTLSTimeout: the STARTTLS reply was not complete within
 	// Config.STARTTLSTimeout.
-	FailureSTARTTLSTimeout = "starttls_timeout"
+	FailureSTARTTLSTimeout Failure = "starttls_timeout"
 	// FailureSTARTTLSRejected: STARTTLS got a non-2yz reply (454 TLS not
 	// available, 5xx ...); ReplyCode and ReplyText hold it.
-	FailureSTARTTLSRejected = "starttls_rejected"
+	FailureSTARTTLSRejected Failure = "starttls_rejected"
 	// FailureTLSHandshakeTimeout: the TLS handshake did not finish within
 	// Config.HandshakeTimeout.
-	FailureTLSHandshakeTimeout = "tls_handshake_timeout"
+	FailureTLSHandshakeTimeout Failure = "tls_handshake_timeout"
 	// FailureTLSHandshakeFailed: the TLS handshake failed: an alert from the
 	// server (Alert, AlertText), garbage instead of a ServerHello, no common
 	// version or cipher suite, the connection closed or reset mid-handshake.
-	FailureTLSHandshakeFailed = "tls_handshake_failed"
+	FailureTLSHandshakeFailed Failure = "tls_handshake_failed"
 	// FailureTLSCertificateUnparsable: the server's Certificate message
 	// held a certificate that is not valid DER X.509. With TLS 1.2 the raw
 	// chain is still recovered into Result.Chain.
-	FailureTLSCertificateUnparsable = "tls_certificate_unparsable"
+	FailureTLSCertificateUnparsable Failure = "tls_certificate_unparsable"
 	// FailureLineTooLong: a reply line exceeded Config.MaxLineBytes.
-	FailureLineTooLong = "line_too_long"
+	FailureLineTooLong Failure = "line_too_long"
 	// FailureTooManyLines: a reply had more than Config.MaxReplyLines lines.
-	FailureTooManyLines = "too_many_lines"
+	FailureTooManyLines Failure = "too_many_lines"
 	// FailureTranscriptTooLong: the server sent more than
 	// Config.MaxTranscriptBytes of SMTP replies in total.
-	FailureTranscriptTooLong = "transcript_too_long"
+	FailureTranscriptTooLong Failure = "transcript_too_long"
 	// FailureProtocolError: a reply that is not SMTP: no three-digit code,
 	// a bad separator, codes that change within a reply, or data sent
 	// after the STARTTLS reply before the handshake. Err holds the
 	// offending bytes, escaped.
-	FailureProtocolError = "protocol_error"
+	FailureProtocolError Failure = "protocol_error"
 	// FailureConnectionClosed: the server closed the connection (EOF) in
 	// the middle of the SMTP dialogue.
-	FailureConnectionClosed = "connection_closed"
+	FailureConnectionClosed Failure = "connection_closed"
 	// FailureConnectionReset: the connection was reset (ECONNRESET, EPIPE)
 	// in the middle of the SMTP dialogue, or another I/O error occurred on
 	// the established connection before TLS.
-	FailureConnectionReset = "connection_reset"
+	FailureConnectionReset Failure = "connection_reset"
 	// FailureCanceled: ctx was canceled before the probe finished.
-	FailureCanceled = "canceled"
+	FailureCanceled Failure = "canceled"
 )
 
 // Failures returns the closed failure vocabulary, in a fixed order, without
 // the empty success value. The caller owns the slice.
-func Failures() []string {
-	return []string{
+func Failures() []Failure {
+	return []Failure{
 		FailureConfig,
 		FailureConnectRefused, FailureConnectTimeout, FailureUnreachable, FailureConnectFailed,
 		FailureBannerTimeout, FailureBannerRejected,
@@ -100,28 +104,37 @@ func Failures() []string {
 	}
 }
 
-// The stages of a probe, as recorded in [Result.Stage] and [Error.Stage].
+// Stage is a stage of a probe, as recorded in [Result.Stage] and
+// [Error.Stage].
+type Stage string
+
+// The stages of a probe, in order; [Stages] returns them.
 const (
-	StageConfig    = "config"
-	StageConnect   = "connect"
-	StageBanner    = "banner"
-	StageEHLO      = "ehlo"
-	StageSTARTTLS  = "starttls"
-	StageHandshake = "handshake"
-	StageQUIT      = "quit"
+	StageConfig    Stage = "config"
+	StageConnect   Stage = "connect"
+	StageBanner    Stage = "banner"
+	StageEHLO      Stage = "ehlo"
+	StageSTARTTLS  Stage = "starttls"
+	StageHandshake Stage = "handshake"
+	StageQUIT      Stage = "quit"
 )
+
+// Stages returns the stages in the order a probe passes them.
+func Stages() []Stage {
+	return []Stage{StageConfig, StageConnect, StageBanner, StageEHLO, StageSTARTTLS, StageHandshake, StageQUIT}
+}
 
 // Error is the error [Probe] returns: the stage that failed, its failure
 // string from the vocabulary and the underlying cause (a *textproto.Error
 // for a refusing reply, a *net.OpError, a crypto/tls error ...).
 type Error struct {
-	Stage   string
-	Failure string
+	Stage   Stage
+	Failure Failure
 	Err     error
 }
 
 // Error returns "starttls <stage>: <cause>".
-func (e *Error) Error() string { return "starttls " + e.Stage + ": " + e.Err.Error() }
+func (e *Error) Error() string { return "starttls " + string(e.Stage) + ": " + e.Err.Error() }
 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
@@ -140,7 +153,7 @@ var (
 // only place that does. ctxErr is ctx.Err() at the time of the failure:
 // a canceled ctx wins over whatever the closed connection reported, and a
 // ctx deadline counts as the stage's own timeout.
-func classify(stage string, err error, ctxErr error) string {
+func classify(stage Stage, err error, ctxErr error) Failure {
 	if err == nil {
 		return ""
 	}

@@ -64,8 +64,8 @@ type Result struct {
 	// Failure is "" on success, otherwise one string of [Failures]. Stage
 	// is the stage that failed (StageConnect ...; starttls_not_offered is
 	// decided in StageEHLO), Err the error text.
-	Failure string
-	Stage   string
+	Failure Failure
+	Stage   Stage
 	Err     string
 
 	// Timings holds the duration of each stage that was started.
@@ -157,7 +157,7 @@ type prober struct {
 }
 
 // run performs the dialogue and returns the stage that failed and why.
-func (p *prober) run(ctx context.Context, addr netip.AddrPort, serverName string) (string, error) {
+func (p *prober) run(ctx context.Context, addr netip.AddrPort, serverName string) (Stage, error) {
 	cfg, res := p.cfg, p.res
 	tlsCfg, err := cfg.tlsConfig(serverName, func(raw [][]byte, _ [][]*x509.Certificate) error {
 		res.Chain = cloneChain(raw)

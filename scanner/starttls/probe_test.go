@@ -146,8 +146,8 @@ func TestProbeFailures(t *testing.T) {
 		name        string
 		handler     func(s *session)
 		cfg         func(c *Config)
-		failure     string
-		stage       string
+		failure     Failure
+		stage       Stage
 		wantLines   []string // client lines the server must have seen; nil: skip
 		check       func(t *testing.T, res Result)
 		serverBlock bool
@@ -540,9 +540,9 @@ func TestProbeContextDeadlineIsStageTimeout(t *testing.T) {
 }
 
 func TestFailuresClosed(t *testing.T) {
-	seen := map[string]bool{}
+	seen := map[Failure]bool{}
 	for _, f := range Failures() {
-		if f == "" || seen[f] || strings.ToLower(f) != f || strings.ContainsAny(f, " -") {
+		if f == "" || seen[f] || strings.ToLower(string(f)) != string(f) || strings.ContainsAny(string(f), " -") {
 			t.Errorf("bad or duplicate failure %q", f)
 		}
 		seen[f] = true
