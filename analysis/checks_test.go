@@ -44,14 +44,14 @@ func goodFixture(name string) *fixture {
 	return f
 }
 
-func (f *fixture) endpoint(addr, status, reason string) datasets.Endpoint {
+func (f *fixture) endpoint(addr string, status datasets.DANEStatus, reason string) datasets.Endpoint {
 	return datasets.Endpoint{ScanID: "fixture", Host: f.h.Host, TLSABaseDomain: f.h.Host, Address: addr, Port: 25, SigAlgs: "any",
 		TLSAState: datasets.TLSAStateDANE, STARTTLSOffered: true, TLSVersion: "TLS 1.3", ChainLength: 2,
 		DANEStatus: status, DANEReason: reason, TLSAUnusable: []string{"", ""}}
 }
 
 // failEndpoint makes the fixture's endpoint fail DANE with reason.
-func (f *fixture) fail(status, reason string) {
+func (f *fixture) fail(status datasets.DANEStatus, reason string) {
 	f.eps[0].DANEStatus, f.eps[0].DANEReason = status, reason
 	f.h.DANEStatus, f.h.DANEReason = status, f.eps[0].Address+": "+reason
 	f.d.DANE, f.d.MXHostsPassing = datasets.DANENone, 0

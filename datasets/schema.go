@@ -36,6 +36,9 @@ type Column struct {
 	Name string
 	Type string
 	Doc  string
+	// Values is the closed vocabulary of a string column (its values tag),
+	// without the empty value; nil for columns that are not enumerations.
+	Values []string
 }
 
 // tableDef ties a table name to its row type.
@@ -86,10 +89,11 @@ const (
 // struct (a field index path, length 1 or 2 for flattened RRsets), its Arrow
 // type and its documentation.
 type columnPlan struct {
-	name  string
-	doc   string
-	index []int
-	kind  kind
+	name   string
+	doc    string
+	values []string
+	index  []int
+	kind   kind
 }
 
 // plan is the reflection metadata of a row type, computed once per writer
@@ -203,6 +207,16 @@ func tags(owner reflect.Type, f reflect.StructField) (col, doc string, err error
 	return col, doc, nil
 }
 
+// values returns the closed vocabulary of a field from its values tag
+// (comma-separated), nil without one.
+func values(f reflect.StructField) []string {
+	v := f.Tag.Get("values")
+	if v == "" {
+		return nil
+	}
+	return strings.Split(v, ",")
+}
+
 // newPlan walks a row type once and returns its plan. It fails when a field
 // lacks a col or doc tag, has an unsupported type, or when two columns share
 // a name.
@@ -230,7 +244,7 @@ func newPlan(table string, t reflect.Type) (*plan, error) {
 			return nil, fmt.Errorf("table %s: %w", table, err)
 		}
 		if k, ok := leafKind(f.Type); ok {
-			if err := add(columnPlan{name: col, doc: doc, index: []int{i}, kind: k}, t.Name()+"."+f.Name); err != nil {
+			if err := add(columnPlan{name: col, doc: doc, values: values(f), index: []int{i}, kind: k}, t.Name()+"."+f.Name); err != nil {
 				return nil, err
 			}
 			continue
@@ -254,10 +268,11 @@ func newPlan(table string, t reflect.Type) (*plan, error) {
 				return nil, fmt.Errorf("table %s: field %s.%s.%s has unsupported type %s", table, t.Name(), f.Name, sf.Name, sf.Type)
 			}
 			c := columnPlan{
-				name:  col + "_" + subcol,
-				doc:   strings.TrimSuffix(doc, ".") + ": " + subdoc,
-				index: []int{i, j},
-				kind:  k,
+				name:   col + "_" + subcol,
+				doc:    strings.TrimSuffix(doc, ".") + ": " + subdoc,
+				values: values(sf),
+				index:  []int{i, j},
+				kind:   k,
 			}
 			if err := add(c, t.Name()+"."+f.Name+"."+sf.Name); err != nil {
 				return nil, err
@@ -298,7 +313,7 @@ func Tables() []Table {
 		}
 		t := Table{Name: d.name, Columns: make([]Column, len(p.columns))}
 		for i, c := range p.columns {
-			t.Columns[i] = Column{Name: c.name, Type: c.kind.typeName(), Doc: c.doc}
+			t.Columns[i] = Column{Name: c.name, Type: c.kind.typeName(), Doc: c.doc, Values: c.values}
 		}
 		out = append(out, t)
 	}

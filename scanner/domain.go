@@ -103,10 +103,11 @@ type domainProbe struct {
 	passing          int32
 	// dane and daneReason roll the hosts up; dane is empty when no host
 	// was probed.
-	dane, daneReason string
-	mtaSTS, tlsRPT   answer
-	mtaSTSPublished  bool
-	tlsRPTPublished  bool
+	dane            datasets.DANECoverage
+	daneReason      string
+	mtaSTS, tlsRPT  answer
+	mtaSTSPublished bool
+	tlsRPTPublished bool
 }
 
 // domain scans one valid, distinct domain and returns its row.
@@ -167,7 +168,7 @@ func (s *scan) domain(ctx context.Context, e datasets.Entry) *datasets.Domain {
 		if sum.daneStatus == datasets.DANEPass {
 			p.passing++
 		} else if firstMiss == "" {
-			firstMiss = h + ": " + sum.daneStatus
+			firstMiss = h + ": " + string(sum.daneStatus)
 			if sum.daneStatus == "" {
 				firstMiss = h + ": not probed"
 			}

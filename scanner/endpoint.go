@@ -160,9 +160,10 @@ type endpointProbe struct {
 	info dane.Info
 	// status and reason are the DANE verdict; v is what package dane
 	// found when it was asked (judged).
-	status, reason string
-	judged         bool
-	v              dane.Verdict
+	status datasets.DANEStatus
+	reason string
+	judged bool
+	v      dane.Verdict
 }
 
 // probeEndpoints probes every address of host p (once per certificate type
@@ -235,7 +236,7 @@ func judge(e *endpointProbe, p *hostProbe, now time.Time, roots *x509.CertPool) 
 	default:
 		e.v = dane.Verify(dane.Input{Records: p.records, Chain: r.Chain, BaseDomain: p.base, MXHost: p.name, Now: now})
 		e.judged = true
-		e.status, e.reason = e.v.Status, e.v.Reason
+		e.status, e.reason = datasets.DANEStatus(e.v.Status), string(e.v.Reason)
 	}
 }
 
@@ -267,13 +268,13 @@ func endpointRow(scanID string, p *hostProbe, e *endpointProbe) *datasets.Endpoi
 	if v.Match >= 0 {
 		row.DANEMatchRecord, row.DANEMatchUsage, row.DANEDepth = int32(v.Match), int32(v.MatchUsage), int32(v.Depth)
 	}
-	row.NearMiss, row.NearMissRecord = v.NearMiss, int32(v.NearMissRecord)
+	row.NearMiss, row.NearMissRecord = string(v.NearMiss), int32(v.NearMissRecord)
 	if v.NearMissDepth >= 0 && v.NearMiss != "" {
 		row.NearMissParams = fmt.Sprintf("%d %d %d", v.NearMissUsage, v.NearMissSelector, v.NearMissMatchingType)
 	}
 	row.TLSAUnusable = make([]string, len(v.Records))
 	for i, rr := range v.Records {
-		row.TLSAUnusable[i] = rr.Unusable
+		row.TLSAUnusable[i] = string(rr.Unusable)
 	}
 	return row
 }

@@ -44,7 +44,7 @@ func tlsaAnswer(t *testing.T, status dnssec.Status, reason dnssec.Reason, record
 
 // testHost is a host probe of mx.example with the given TLSA answer and
 // state, its records decoded as probeHost does.
-func testHost(validating bool, state string, tlsa answer) *hostProbe {
+func testHost(validating bool, state datasets.TLSAState, tlsa answer) *hostProbe {
 	p := &hostProbe{name: "mx.example", base: "mx.example", validating: validating, tlsaState: state, tlsa: tlsa}
 	p.keepRecords()
 	return p
@@ -59,13 +59,13 @@ func TestVerdictApplicability(t *testing.T) {
 	rec := "3 1 1 0C72AC70B745AC19998811B131D662C9AC69DBDBE7CB23E5B514B56664C5D3D6"
 	tests := []struct {
 		name       string
-		state      string
+		state      datasets.TLSAState
 		status     dnssec.Status
 		reason     dnssec.Reason
 		records    []string
 		validating bool
 		failure    starttls.Failure
-		want       string
+		want       datasets.DANEStatus
 		wantReason string
 	}{
 		{"validating, no tlsa", datasets.TLSAStateNoTLSA, dnssec.Secure, dnssec.ReasonNSECDenial, nil, true, "", datasets.DANENotApplicable, ""},
@@ -76,7 +76,7 @@ func TestVerdictApplicability(t *testing.T) {
 		{"validating, indeterminate tlsa, probe failed too", datasets.TLSAStateUnusable, dnssec.Indeterminate, dnssec.ReasonLookupFailed, nil, true, starttls.FailureConnectRefused, datasets.DANETLSALookupFailed, "lookup_failed"},
 		{"not validating, tlsa, refused", "", "", "", []string{rec}, false, starttls.FailureConnectRefused, datasets.DANETransportFailed, string(starttls.FailureConnectRefused)},
 		{"not validating, no tlsa", "", "", "", nil, false, "", datasets.DANENotApplicable, ""},
-		{"validating, dane, empty chain", datasets.TLSAStateDANE, dnssec.Secure, "", []string{rec}, true, "", dane.StatusFail, dane.ReasonNoChain},
+		{"validating, dane, empty chain", datasets.TLSAStateDANE, dnssec.Secure, "", []string{rec}, true, "", datasets.DANEFail, string(dane.ReasonNoChain)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -132,7 +132,7 @@ func TestLargeTLSARecord(t *testing.T) {
 	p := testHost(true, datasets.TLSAStateDANE, tlsaAnswer(t, dnssec.Secure, "", "3 0 0 "+hex.EncodeToString(der)))
 	e := &endpointProbe{addr: netip.MustParseAddr("192.0.2.1"), mode: starttls.SigAlgsAny, res: starttls.Result{Chain: [][]byte{der}}}
 	judge(e, p, time.Now(), nil)
-	if e.status != dane.StatusPass {
+	if e.status != datasets.DANEPass {
 		t.Errorf("verdict %q %q, want pass (the record as received matches the leaf)", e.status, e.reason)
 	}
 	row := hostRow("scan", p)
@@ -149,15 +149,16 @@ func TestLargeTLSARecord(t *testing.T) {
 
 func TestHostVerdict(t *testing.T) {
 	pass := &endpointProbe{addr: netip.MustParseAddr("192.0.2.1"), mode: starttls.SigAlgsAny, status: datasets.DANEPass}
-	fail := &endpointProbe{addr: netip.MustParseAddr("2001:db8::1"), mode: "rsa", status: dane.StatusFail, reason: dane.ReasonNoMatch}
+	fail := &endpointProbe{addr: netip.MustParseAddr("2001:db8::1"), mode: "rsa", status: datasets.DANEFail, reason: string(dane.ReasonNoMatch)}
 	lookupFailed := &endpointProbe{addr: netip.MustParseAddr("192.0.2.2"), mode: starttls.SigAlgsAny, status: datasets.DANETLSALookupFailed, reason: "signature_expired"}
 	tests := []struct {
-		name               string
-		eps                []*endpointProbe
-		wantStatus, reason string
+		name       string
+		eps        []*endpointProbe
+		wantStatus datasets.DANEStatus
+		reason     string
 	}{
 		{"two passing", []*endpointProbe{pass, pass}, datasets.DANEPass, ""},
-		{"one failing", []*endpointProbe{pass, fail}, dane.StatusFail, "2001:db8::1 (rsa): no_match"},
+		{"one failing", []*endpointProbe{pass, fail}, datasets.DANEFail, "2001:db8::1 (rsa): no_match"},
 		{"tlsa lookup failed", []*endpointProbe{lookupFailed}, datasets.DANETLSALookupFailed, "192.0.2.2: signature_expired"},
 	}
 	for _, tc := range tests {

@@ -23,10 +23,11 @@ type hostSummary struct {
 	// addressesSecure and tlsaState are the host row's addresses_secure
 	// and tlsa_state (false and "" without DNSSEC validation).
 	addressesSecure bool
-	tlsaState       string
+	tlsaState       datasets.TLSAState
 	// daneStatus and daneReason are the host row's dane_status and
 	// dane_reason ("" without SMTP probes).
-	daneStatus, daneReason string
+	daneStatus datasets.DANEStatus
+	daneReason string
 }
 
 // hostCache remembers host summaries (bounded, least recently used out) and
@@ -147,10 +148,11 @@ type hostProbe struct {
 	// and tlsaState are the RFC 7672 §2.2 decisions taken then.
 	validating      bool
 	addressesSecure bool
-	tlsaState       string
+	tlsaState       datasets.TLSAState
 	endpoints       []*endpointProbe
 	// daneStatus and daneReason roll the endpoints up (hostVerdict).
-	daneStatus, daneReason string
+	daneStatus datasets.DANEStatus
+	daneReason string
 }
 
 func (p *hostProbe) summary() hostSummary {

@@ -353,11 +353,11 @@ func TestLabEndpointsTruth(t *testing.T) {
 				case "rsa":
 					want = truth.RSA
 				}
-				if e.Failure != want.Probe || e.DANEStatus != want.DANEStatus || e.DANEReason != want.DANEReason {
+				if e.Failure != want.Probe || string(e.DANEStatus) != want.DANEStatus || e.DANEReason != want.DANEReason {
 					t.Errorf("%s %s (%s): failure %q, dane %s %q; want failure %q, dane %s %q (near miss %s)",
 						e.Host, e.Address, e.SigAlgs, e.Failure, e.DANEStatus, e.DANEReason, want.Probe, want.DANEStatus, want.DANEReason, e.NearMiss)
 				}
-				statuses[e.DANEStatus+" "+e.DANEReason]++
+				statuses[string(e.DANEStatus)+" "+e.DANEReason]++
 				if e.Failure == "" && (e.ChainLength == 0 || e.TLSVersion == "" || e.LeafKeyType == "") {
 					t.Errorf("%s %s: a handshake without chain, version or leaf facts: %+v", e.Host, e.Address, e)
 				}
@@ -392,7 +392,7 @@ func TestLabEndpointsTruth(t *testing.T) {
 				// "all" modes the scanner's host verdict also needs the
 				// ecdsa and rsa handshakes to pass, which only the
 				// certificate-type cases change.
-				if d.DANE != truth.DANE && !strings.Contains(d.DANEReason, "(ecdsa)") && !strings.Contains(d.DANEReason, "(rsa)") {
+				if string(d.DANE) != truth.DANE && !strings.Contains(d.DANEReason, "(ecdsa)") && !strings.Contains(d.DANEReason, "(rsa)") {
 					t.Errorf("%s: dane %q (%s), want %q (%s)", truth.Name, d.DANE, d.DANEReason, truth.DANE, truth.DANEReason)
 				}
 				rollups++

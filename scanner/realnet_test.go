@@ -162,7 +162,7 @@ func danescanVerdict(d datasets.Domain, eps map[string][]datasets.Endpoint) (str
 		return "no_endpoint", seen
 	}
 	e := eps[d.MXHosts[0]][0]
-	return e.DANEStatus, seen + fmt.Sprintf("; endpoint %s %s: %s %s (probe failure %q)", e.Host, e.Address, e.DANEStatus, e.DANEReason, e.Failure)
+	return string(e.DANEStatus), seen + fmt.Sprintf("; endpoint %s %s: %s %s (probe failure %q)", e.Host, e.Address, e.DANEStatus, e.DANEReason, e.Failure)
 }
 
 // realnetHost is what the first MX host of a case must look like beyond
@@ -177,11 +177,11 @@ type realnetHost struct {
 
 // realnetRows are danescan's columns that realnetHost checks.
 type realnetRows struct {
-	TLSADNSSEC  string // mx_hosts.tlsa_dnssec
-	TLSARecords bool   // mx_hosts.tlsa_records is not empty
-	TLSAState   string // mx_hosts.tlsa_state
-	DANEStatus  string // endpoints.dane_status, every endpoint of the host
-	DANE        string // domains.dane
+	TLSADNSSEC  string                // mx_hosts.tlsa_dnssec
+	TLSARecords bool                  // mx_hosts.tlsa_records is not empty
+	TLSAState   datasets.TLSAState    // mx_hosts.tlsa_state
+	DANEStatus  datasets.DANEStatus   // endpoints.dane_status, every endpoint of the host
+	DANE        datasets.DANECoverage // domains.dane
 }
 
 // realnetHosts holds the realnetHost expectations by case domain. A host

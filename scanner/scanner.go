@@ -572,7 +572,7 @@ func countDomain(c map[string]int64, d *datasets.Domain) {
 		c["mta_sts"]++
 	}
 	if d.DANE != "" {
-		c["dane_"+d.DANE]++
+		c["dane_"+string(d.DANE)]++
 	}
 	if d.TLSRPTPublished {
 		c["tlsrpt"]++
@@ -591,10 +591,10 @@ func countHost(c map[string]int64, h *datasets.MXHost) {
 		c["hosts_addresses_secure"]++
 	}
 	if h.TLSAState != "" {
-		c["hosts_tlsa_"+h.TLSAState]++
+		c["hosts_tlsa_"+string(h.TLSAState)]++
 	}
 	if h.DANEStatus != "" {
-		c["hosts_dane_"+h.DANEStatus]++
+		c["hosts_dane_"+string(h.DANEStatus)]++
 	}
 }
 
@@ -603,5 +603,5 @@ func countEndpoint(c map[string]int64, e *datasets.Endpoint) {
 	if e.Failure != "" {
 		c["endpoint_failure_"+e.Failure]++
 	}
-	c["endpoint_dane_"+e.DANEStatus]++
+	c["endpoint_dane_"+string(e.DANEStatus)]++
 }

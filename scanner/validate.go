@@ -124,7 +124,7 @@ func addressStatus(answers ...*answer) (dnssec.Status, bool) {
 // no_tlsa (senders ignore insecure TLSA records); anything bogus or
 // indeterminate is unusable, and a lookup that failed at the resolver is
 // indeterminate.
-func tlsaState(a *answer) string {
+func tlsaState(a *answer) datasets.TLSAState {
 	switch a.dnssec.Status {
 	case dnssec.Secure:
 		if len(a.Records) > 0 {

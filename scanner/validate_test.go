@@ -380,7 +380,7 @@ func TestRunDNSSEC(t *testing.T) {
 		addressesSecure        bool
 		tlsaFailure            string
 		tlsaDNSSEC, tlsaReason string
-		state                  string
+		state                  datasets.TLSAState
 	}
 	hostTests := map[string]hostWant{
 		// RFC 7672 §2.2: secure addresses and secure TLSA records.
@@ -499,7 +499,7 @@ func TestRunDNSSECCNAMERequery(t *testing.T) {
 		expireCNAME     bool
 		aDNSSEC         string
 		addressesSecure bool
-		state           string
+		state           datasets.TLSAState
 	}{
 		{"secure chain", false, "secure", true, datasets.TLSAStateDANE},
 		{"expired CNAME signature", true, "bogus", false, datasets.TLSAStateSkipped},

@@ -5,4 +5,4 @@
 -- description: The TLSA RRset's TTL is outside 1,800-3,600 s: too short costs lookups, too long slows a rollover.
 SELECT CAST(NULL AS VARCHAR) AS domain, host, CAST(NULL AS VARCHAR) AS address, 'TTL ' || CAST(tlsa_ttl AS VARCHAR) AS evidence
 FROM mx_hosts
-WHERE len(tlsa_records) > 0 AND (tlsa_ttl < 1800 OR tlsa_ttl > 3600)
+WHERE len(tlsa_records) > 0 AND tlsa_state <> 'skipped' AND (tlsa_ttl < 1800 OR tlsa_ttl > 3600)

@@ -5,4 +5,4 @@
 -- description: A TLSA record with usage 0 (PKIX-TA) or 1 (PKIX-EE): SMTP clients do not use them, so it authenticates nothing on port 25.
 SELECT CAST(NULL AS VARCHAR) AS domain, h.host, CAST(NULL AS VARCHAR) AS address, r.rec AS evidence
 FROM mx_hosts h CROSS JOIN UNNEST(h.tlsa_records) AS r(rec)
-WHERE split_part(r.rec, ' ', 1) IN ('0', '1')
+WHERE h.tlsa_state <> 'skipped' AND split_part(r.rec, ' ', 1) IN ('0', '1')

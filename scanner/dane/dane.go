@@ -50,10 +50,10 @@ type Input struct {
 // Verdict is the DANE outcome for one endpoint.
 type Verdict struct {
 	// Status is StatusPass, StatusFail or StatusNoUsableRecords.
-	Status string
+	Status Status
 	// Reason is empty unless Status is StatusFail; then it is one of the
 	// Reason constants, from the record that got furthest (see verdict.go).
-	Reason string
+	Reason Reason
 	// Match is the index in Input.Records of the first record that
 	// authenticated the chain, -1 if none.
 	Match int
@@ -64,7 +64,7 @@ type Verdict struct {
 	Depth int
 	// NearMiss is a NearMiss constant when Status is not StatusPass and a
 	// chain was presented; empty otherwise.
-	NearMiss string
+	NearMiss NearMiss
 	// NearMissRecord is the index of the record the near miss is about,
 	// -1 for NearMissNone or when NearMiss is empty.
 	NearMissRecord int
@@ -88,7 +88,7 @@ type RecordResult struct {
 	// Usable reports whether the record can be used for SMTP.
 	Usable bool
 	// Unusable is an Unusable constant when Usable is false, else empty.
-	Unusable string
+	Unusable Unusable
 	// Matched reports whether the record authenticated the chain: for
 	// DANE-EE the leaf matched; for DANE-TA the trust anchor was found and
 	// the chain, the name and the dates checked out.
@@ -99,7 +99,7 @@ type RecordResult struct {
 	Depth int
 	// Reason is a Reason constant when the record is usable but did not
 	// authenticate the chain, else empty.
-	Reason string
+	Reason Reason
 }
 
 // Verify checks the TLSA records in.Records against in.Chain by the rules of
@@ -150,7 +150,7 @@ func Verify(in Input) Verdict {
 
 // reasonRank orders failure reasons by how far the record got (see
 // verdict.go); higher is more informative.
-func reasonRank(reason string) int {
+func reasonRank(reason Reason) int {
 	switch reason {
 	case ReasonNoChain:
 		return 1
@@ -183,13 +183,13 @@ type checker struct {
 	certs   []presented
 	names   []string // reference identifiers, normalized
 	now     time.Time
-	anchors map[int]string // depth -> anchor check result ("" = ok)
+	anchors map[int]Reason // depth -> anchor check result ("" = ok)
 	inter   *x509.CertPool // undated presented certificates, built lazily
 }
 
 func newChecker(in Input) *checker {
 	n := min(len(in.Chain), MaxChain)
-	c := &checker{certs: make([]presented, n), now: in.Now, anchors: map[int]string{}}
+	c := &checker{certs: make([]presented, n), now: in.Now, anchors: map[int]Reason{}}
 	for i := range n {
 		c.certs[i].der = in.Chain[i]
 	}
@@ -318,7 +318,7 @@ func (c *checker) eval(r Record) RecordResult {
 // anchor returns "" if the certificate at depth d, taken as a DANE-TA trust
 // anchor, authenticates the leaf, else a Reason. Results are cached per
 // depth, so many records naming the same anchor cost one chain build.
-func (c *checker) anchor(d int) string {
+func (c *checker) anchor(d int) Reason {
 	if why, ok := c.anchors[d]; ok {
 		return why
 	}
@@ -342,7 +342,7 @@ func (c *checker) anchor(d int) string {
 //
 // Extended key usage is not checked (ExtKeyUsageAny): RFC 7672 does not
 // require serverAuth and Postfix does not enforce it for DANE.
-func (c *checker) checkAnchor(d int) string {
+func (c *checker) checkAnchor(d int) Reason {
 	leaf := c.parse(0)
 	if leaf == nil {
 		return ReasonChainInvalid

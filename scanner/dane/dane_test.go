@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,11 +16,12 @@ import (
 
 // summary is the part of a Verdict the table tests pin.
 type summary struct {
-	Status, Reason string
+	Status         Status
+	Reason         Reason
 	Match          int
 	MatchUsage     uint8
 	Depth          int
-	NearMiss       string
+	NearMiss       NearMiss
 	NearMissRecord int
 	NearMissDepth  int
 	NearMissFix    string // "u s m" when NearMissDepth >= 0
@@ -58,12 +60,12 @@ func pass(match int, usage uint8, depth int) summary {
 	return summary{Status: StatusPass, Match: match, MatchUsage: usage, Depth: depth, NearMissRecord: -1, NearMissDepth: -1}
 }
 
-func fail(reason, nearMiss string, rec, depth int, fix string) summary {
+func fail(reason Reason, nearMiss NearMiss, rec, depth int, fix string) summary {
 	return summary{Status: StatusFail, Reason: reason, Match: -1, Depth: -1,
 		NearMiss: nearMiss, NearMissRecord: rec, NearMissDepth: depth, NearMissFix: fix}
 }
 
-func noUsable(nearMiss string, rec, depth int, fix string) summary {
+func noUsable(nearMiss NearMiss, rec, depth int, fix string) summary {
 	s := fail("", nearMiss, rec, depth, fix)
 	s.Status = StatusNoUsableRecords
 	return s
@@ -347,26 +349,21 @@ func TestVerify(t *testing.T) {
 // checkInvariants checks what holds for every verdict.
 func checkInvariants(t *testing.T, in Input, v Verdict) {
 	t.Helper()
-	inVocab := func(what, s string, vocab ...string) {
-		t.Helper()
-		for _, w := range vocab {
-			if s == w {
-				return
-			}
-		}
-		t.Errorf("%s %q not in the vocabulary", what, s)
+	if v.Status == "" || !slices.Contains(Statuses(), v.Status) {
+		t.Errorf("status %q not in the vocabulary", v.Status)
 	}
-	inVocab("status", v.Status, StatusPass, StatusFail, StatusNoUsableRecords)
-	inVocab("near miss", v.NearMiss, "", NearMissWrongUsage, NearMissWrongSelector, NearMissWrongMatchingType,
-		NearMissTAFound, NearMissWrongDepth, NearMissWrongFields, NearMissEmptyHash, NearMissNone)
-	reasons := []string{ReasonNoChain, ReasonNoMatch, ReasonTANotInChain, ReasonChainInvalid, ReasonNameMismatch, ReasonExpired}
+	if v.NearMiss != "" && !slices.Contains(NearMisses(), v.NearMiss) {
+		t.Errorf("near miss %q not in the vocabulary", v.NearMiss)
+	}
 	switch v.Status {
 	case StatusPass:
 		if v.Match < 0 || v.Match >= len(in.Records) || !v.Records[v.Match].Matched || v.Reason != "" || v.NearMiss != "" {
 			t.Errorf("inconsistent pass: %+v", v)
 		}
 	case StatusFail:
-		inVocab("reason", v.Reason, reasons...)
+		if !slices.Contains(Reasons(), v.Reason) {
+			t.Errorf("reason %q not in the vocabulary", v.Reason)
+		}
 		if v.Match != -1 {
 			t.Errorf("fail with Match %d", v.Match)
 		}
@@ -380,11 +377,14 @@ func checkInvariants(t *testing.T, in Input, v Verdict) {
 				t.Errorf("record %d inconsistent: %+v", i, r)
 			}
 			if r.Reason != "" {
-				inVocab("record reason", r.Reason, reasons...)
+				if !slices.Contains(Reasons(), r.Reason) {
+					t.Errorf("record reason %q not in the vocabulary", r.Reason)
+				}
 			}
 		} else {
-			inVocab("unusable", r.Unusable, UnusablePKIXUsage, UnusableUndefinedUsage, UnusableUndefinedSelector,
-				UnusableUndefinedMatchingType, UnusableBadHex, UnusableEmptyData, UnusableBadLength)
+			if !slices.Contains(Unusables(), r.Unusable) {
+				t.Errorf("unusable %q not in the vocabulary", r.Unusable)
+			}
 			if r.Matched || r.Reason != "" || r.Depth != -1 {
 				t.Errorf("unusable record %d inconsistent: %+v", i, r)
 			}

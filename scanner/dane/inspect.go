@@ -42,7 +42,7 @@ type Info struct {
 func Inspect(chain [][]byte, host string, roots *x509.CertPool, now time.Time) Info {
 	var info Info
 	if len(chain) == 0 {
-		info.PKIXReason = ReasonNoChain
+		info.PKIXReason = string(ReasonNoChain)
 		return info
 	}
 	leaf, err := x509.ParseCertificate(chain[0])
@@ -87,11 +87,11 @@ func pkixReason(err error) string {
 	case err == nil:
 		return ""
 	case errors.As(err, &hostErr):
-		return ReasonNameMismatch
+		return string(ReasonNameMismatch)
 	case errors.As(err, &authErr):
 		return PKIXUnknownAuthority
 	case errors.As(err, &invalidErr) && invalidErr.Reason == x509.Expired:
-		return ReasonExpired
+		return string(ReasonExpired)
 	}
 	return PKIXInvalid
 }

@@ -39,12 +39,12 @@ func TestInspect(t *testing.T) {
 		},
 		{
 			name: "name mismatch", chain: chain(p.leafOther, p.inter), host: mxHost, roots: roots, now: now,
-			want: Info{PKIXReason: ReasonNameMismatch, DaysToExpiry: leafDays, KeyType: KeyECDSA, KeyBits: 256},
+			want: Info{PKIXReason: string(ReasonNameMismatch), DaysToExpiry: leafDays, KeyType: KeyECDSA, KeyBits: 256},
 		},
 		{
 			// Like Go's TLS client and unlike Postfix's DANE: no CN fallback.
 			name: "CN only", chain: chain(p.leafCN, p.inter), host: mxHost, roots: roots, now: now,
-			want: Info{PKIXReason: ReasonNameMismatch, DaysToExpiry: leafDays, KeyType: KeyECDSA, KeyBits: 256},
+			want: Info{PKIXReason: string(ReasonNameMismatch), DaysToExpiry: leafDays, KeyType: KeyECDSA, KeyBits: 256},
 		},
 		{
 			name: "unknown authority", chain: chain(p.leaf, p.inter), host: mxHost, roots: x509.NewCertPool(), now: now,
@@ -57,7 +57,7 @@ func TestInspect(t *testing.T) {
 		{
 			// 2025-01-01T00:00Z is 379.5 days before now.
 			name: "expired", chain: chain(p.leafExpired, p.inter), host: mxHost, roots: roots, now: now,
-			want: Info{PKIXReason: ReasonExpired, DaysToExpiry: -380, KeyType: KeyECDSA, KeyBits: 256},
+			want: Info{PKIXReason: string(ReasonExpired), DaysToExpiry: -380, KeyType: KeyECDSA, KeyBits: 256},
 		},
 		{
 			name: "expires in less than a day", chain: chain(p.leaf, p.inter), host: mxHost, roots: roots,
@@ -67,17 +67,17 @@ func TestInspect(t *testing.T) {
 		{
 			name: "expired an hour ago", chain: chain(p.leaf, p.inter), host: mxHost, roots: roots,
 			now:  time.Date(2027, 1, 1, 1, 0, 0, 0, time.UTC),
-			want: Info{PKIXReason: ReasonExpired, DaysToExpiry: -1, KeyType: KeyECDSA, KeyBits: 256},
+			want: Info{PKIXReason: string(ReasonExpired), DaysToExpiry: -1, KeyType: KeyECDSA, KeyBits: 256},
 		},
 		{
 			name: "intermediate expired", chain: chain(p.leaf, p.interExpired), host: mxHost, roots: roots, now: now,
-			want: Info{PKIXReason: ReasonExpired, DaysToExpiry: leafDays, KeyType: KeyECDSA, KeyBits: 256},
+			want: Info{PKIXReason: string(ReasonExpired), DaysToExpiry: leafDays, KeyType: KeyECDSA, KeyBits: 256},
 		},
 		{
 			name: "leaf used as issuer", chain: chain(p.leafNew, p.leaf), host: mxHost, roots: roots, now: now,
 			want: Info{PKIXReason: PKIXUnknownAuthority, DaysToExpiry: leafDays, KeyType: KeyECDSA, KeyBits: 256},
 		},
-		{name: "empty chain", roots: roots, now: now, want: Info{PKIXReason: ReasonNoChain}},
+		{name: "empty chain", roots: roots, now: now, want: Info{PKIXReason: string(ReasonNoChain)}},
 		{name: "malformed leaf", chain: [][]byte{[]byte("junk")}, roots: roots, now: now, want: Info{PKIXReason: PKIXMalformed}},
 		{
 			name: "malformed intermediate skipped", chain: [][]byte{p.leaf.Raw, []byte("junk"), p.inter.Raw}, host: mxHost, roots: roots, now: now,

@@ -15,13 +15,13 @@ var (
 // miss is one record's nearest miss.
 type miss struct {
 	sub                    int // orders misses of the same kind: reasonRank for ta_found
-	kind                   string
+	kind                   NearMiss
 	depth                  int
 	usage, selector, mtype uint8
 }
 
 // nearMissRank orders the near-miss categories; higher wins.
-func nearMissRank(kind string) int {
+func nearMissRank(kind NearMiss) int {
 	switch kind {
 	case NearMissNone:
 		return 1
@@ -81,7 +81,7 @@ func (c *checker) recordMiss(r Record) (m miss, ok bool) {
 		usages = []uint8{UsageDANEEE, UsageDANETA}
 	}
 	type variant struct {
-		kind string
+		kind NearMiss
 		r    Record
 	}
 	var variants []variant

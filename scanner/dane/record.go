@@ -53,7 +53,7 @@ func FromTLSA(rr *dns.TLSA) Record {
 }
 
 // unusable returns why r cannot be used for SMTP, or "" if it can.
-func unusable(r Record) string {
+func unusable(r Record) Unusable {
 	switch {
 	case r.Usage == UsagePKIXTA || r.Usage == UsagePKIXEE:
 		return UnusablePKIXUsage

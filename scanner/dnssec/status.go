@@ -21,6 +21,9 @@ const (
 	Indeterminate Status = "indeterminate"
 )
 
+// Statuses returns the four statuses, best first (Status.Rank order).
+func Statuses() []Status { return []Status{Secure, Insecure, Indeterminate, Bogus} }
+
 // Rank orders statuses from best to worst, the one order danescan uses
 // wherever links or RRsets are combined: Secure 0, Insecure 1,
 // Indeterminate 2, Bogus 3; anything else (no status: not validated)
@@ -78,6 +81,17 @@ const (
 	ReasonLookupFailed  Reason = "lookup_failed"   // a DS, DNSKEY or other lookup needed for the proof failed
 	ReasonNoTrustAnchor Reason = "no_trust_anchor" // no configured trust anchor is at or above the name (RFC 4035 §4.3)
 )
+
+// Reasons returns every reason, ReasonNone first, then in the order above.
+func Reasons() []Reason {
+	return []Reason{ReasonNone,
+		ReasonNSECDenial, ReasonNSEC3Denial,
+		ReasonNoDS, ReasonNSEC3OptOut, ReasonUnsupportedAlgorithm, ReasonUnsupportedDigest, ReasonNSEC3Iterations,
+		ReasonSignatureExpired, ReasonSignatureNotYetValid, ReasonNoRRSIG, ReasonRRSIGUnknownKey, ReasonSignatureInvalid,
+		ReasonDNSKEYNotSignedBySEP, ReasonDSMismatch, ReasonNoDNSKEY, ReasonNSECProof, ReasonNSEC3Proof, ReasonMalformed,
+		ReasonCNAMELoop, ReasonZoneCutLoop,
+		ReasonLookupFailed, ReasonNoTrustAnchor}
+}
 
 // Result is the outcome of validating one RRset or denial.
 type Result struct {

@@ -73,7 +73,7 @@ func observe(t testing.TB, s *SMTP, recs []dane.Record, host, addr, sigAlgs stri
 		v.DANEStatus, v.DANEReason = "transport_failed", string(res.Failure)
 	default:
 		d := dane.Verify(dane.Input{Records: recs, Chain: res.Chain, BaseDomain: host, MXHost: host, Now: time.Now()})
-		v.DANEStatus, v.DANEReason = d.Status, d.Reason
+		v.DANEStatus, v.DANEReason = string(d.Status), string(d.Reason)
 	}
 	return v
 }
