@@ -47,6 +47,14 @@ type Config struct {
 	// addresses; WriteFiles writes an exclusion list of them. Off, the
 	// world is that of earlier versions, byte for byte.
 	Loopback bool
+	// Rolled selects the later epoch of the same world: the host of the
+	// tlsa-rolled-over case (CaseRolledOver) presents a leaf with a new
+	// key while its TLSA records, "3 1 1" of the old key, stay as they
+	// were. Everything served over DNS (every zone text, the trust
+	// anchor) is byte for byte that of the world without Rolled; only
+	// that host's certificate and the truth about it (World.Endpoints,
+	// Domain.DANE) change: pass without Rolled, fail no_match with it.
+	Rolled bool
 }
 
 // Domain is the truth about one input line of a generated world: what a
