@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -364,6 +365,7 @@ func TestLabEndpointsTruth(t *testing.T) {
 				}
 			}
 			for _, h := range hostRows {
+				checkHostTruth(t, w, h, signed)
 				if len(h.Addresses) == 0 || h.Failure != "" {
 					continue
 				}
@@ -409,7 +411,194 @@ func TestLabEndpointsTruth(t *testing.T) {
 					t.Errorf("no endpoint with %q (seen %v)", want, statuses)
 				}
 			}
+			if !signed {
+				return
+			}
+			for _, want := range []string{"tlsa_lookup_failed signature_expired", "tlsa_lookup_failed lookup_failed"} {
+				if statuses[want] == 0 {
+					t.Errorf("no endpoint with %q (seen %v)", want, statuses)
+				}
+			}
 		})
+	}
+}
+
+// checkHostTruth compares the TLSA lookup of an mx_hosts row with the
+// world's truth (lab.World.Host): how many records it recorded, its DNSSEC
+// status (and reason, for bogus and indeterminate lookups) and the
+// host's tlsa_state when validated. Hosts the truth does not model
+// (aliases, hosts without address, zones broken on purpose) are skipped.
+func checkHostTruth(t *testing.T, w *lab.World, h datasets.MXHost, validated bool) {
+	t.Helper()
+	truth, ok := w.Host(h.Host, validated)
+	if !ok {
+		return
+	}
+	got := lab.HostTruth{Host: h.Host, TLSARecords: len(h.TLSA.Records), TLSAState: h.TLSAState}
+	if truth.TLSADNSSEC != "" {
+		got.TLSADNSSEC = h.TLSA.DNSSEC
+	}
+	if truth.TLSAReason != "" {
+		got.TLSAReason = h.TLSA.DNSSECReason
+	}
+	if got != truth {
+		t.Errorf("%s: mx_hosts TLSA (-want +got):\n-%+v\n+%+v", h.Host, truth, got)
+	}
+}
+
+// TestLabTLSACases scans a signed world with validation and STARTTLS
+// probes and checks the rows of the DANE cases that the TLSA lookup
+// decides, one by one (TestLabEndpointsTruth checks them among all
+// rows): a 4,092-byte leaf under "3 0 0" passes although the row's copy
+// of the record is cut; a bogus or indeterminate TLSA lookup is
+// tlsa_lookup_failed with the RRset's reason; an unsigned zone's TLSA is
+// looked up and recorded, insecure and skipped, and DANE does not apply.
+func TestLabTLSACases(t *testing.T) {
+	w, _, out := labScanWith(t, lab.Config{Domains: 1000, Seed: 7, DNSSEC: true}, 50, withSMTP("any"))
+	eps, err := datasets.ReadTable[datasets.Endpoint](out, datasets.TableEndpoints)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostRows, err := datasets.ReadTable[datasets.MXHost](out, datasets.TableMXHosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doms, err := datasets.ReadTable[datasets.Domain](out, datasets.TableDomains)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts := map[string]datasets.MXHost{}
+	for _, h := range hostRows {
+		hosts[h.Host] = h
+	}
+	dane := map[string]string{}
+	for _, d := range doms {
+		dane[d.Domain] = d.DANE
+	}
+	cases := map[string]lab.DANECase{}
+	for _, c := range w.DANECases() {
+		cases[c.Name] = c
+	}
+	type row struct {
+		Records                int
+		DNSSEC, Reason, State  string
+		HostStatus             string
+		Status, EndpointReason string
+		DomainDANE             string
+	}
+	tests := []struct {
+		name string
+		want row
+	}{
+		{"tlsa-300-large", row{1, datasets.DNSSECSecure, "", datasets.TLSAStateDANE, datasets.DANEPass, datasets.DANEPass, "", datasets.DANEAll}},
+		{"tlsa-bogus", row{1, datasets.DNSSECBogus, "signature_expired", datasets.TLSAStateUnusable,
+			datasets.DANETLSALookupFailed, datasets.DANETLSALookupFailed, "signature_expired", datasets.DANENone}},
+		{"tlsa-indeterminate", row{0, datasets.DNSSECIndeterminate, "lookup_failed", datasets.TLSAStateUnusable,
+			datasets.DANETLSALookupFailed, datasets.DANETLSALookupFailed, "lookup_failed", datasets.DANENone}},
+		{"tlsa-unsigned-zone", row{1, datasets.DNSSECInsecure, "", datasets.TLSAStateSkipped,
+			datasets.DANENotApplicable, datasets.DANENotApplicable, "", datasets.DANENone}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, ok := cases[tt.name]
+			if !ok {
+				t.Fatalf("no case %s in the world", tt.name)
+			}
+			h, ok := hosts[c.Host]
+			if !ok {
+				t.Fatalf("no mx_hosts row for %s", c.Host)
+			}
+			got := row{Records: len(h.TLSA.Records), DNSSEC: h.TLSA.DNSSEC, State: h.TLSAState, HostStatus: h.DANEStatus, DomainDANE: dane[c.Domain]}
+			if tt.want.Reason != "" {
+				got.Reason = h.TLSA.DNSSECReason
+			}
+			// Every endpoint of the host (each address, one mode) has the
+			// same verdict: the first one's is compared, the others with it.
+			n := 0
+			for _, e := range eps {
+				if e.Host != c.Host {
+					continue
+				}
+				if n++; n == 1 {
+					got.Status, got.EndpointReason = e.DANEStatus, e.DANEReason
+				} else if e.DANEStatus != got.Status || e.DANEReason != got.EndpointReason {
+					t.Errorf("%s %s: dane %s %q, another address %s %q", c.Host, e.Address, e.DANEStatus, e.DANEReason, got.Status, got.EndpointReason)
+				}
+			}
+			if n == 0 {
+				t.Errorf("no endpoints rows for %s", c.Host)
+			}
+			if got != tt.want {
+				t.Errorf("%s (-want +got):\n-%+v\n+%+v", c.Host, tt.want, got)
+			}
+			checkHostTruth(t, w, h, true)
+		})
+	}
+}
+
+// TestLabRolledOver scans one world in two epochs (lab.Config.Rolled):
+// the tlsa-rolled-over host passes in the first scan and fails with
+// no_match in the second, with the same TLSA records in both, each
+// endpoint as the truth of its epoch says.
+func TestLabRolledOver(t *testing.T) {
+	type epoch struct {
+		records []string
+		eps     []datasets.Endpoint
+	}
+	var got [2]epoch
+	var host string
+	for i, rolled := range []bool{false, true} {
+		w, _, out := labScanWith(t, lab.Config{Domains: 1000, Seed: 7, DNSSEC: true, Rolled: rolled}, 50, withSMTP("any"))
+		for _, c := range w.DANECases() {
+			if c.Name == lab.CaseRolledOver {
+				host = c.Host
+			}
+		}
+		if host == "" {
+			t.Fatalf("no case %s in the world", lab.CaseRolledOver)
+		}
+		hostRows, err := datasets.ReadTable[datasets.MXHost](out, datasets.TableMXHosts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range hostRows {
+			if h.Host == host {
+				got[i].records = h.TLSA.Records
+			}
+		}
+		eps, err := datasets.ReadTable[datasets.Endpoint](out, datasets.TableEndpoints)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range eps {
+			if e.Host != host {
+				continue // the other hosts are the same in both epochs (TestLabEndpointsTruth checks them)
+			}
+			truth := w.Endpoints(e.Host, true)
+			j := slices.IndexFunc(truth, func(tr lab.EndpointTruth) bool { return tr.Address == e.Address })
+			if j < 0 {
+				t.Errorf("rolled %v: %s %s: an endpoint the world does not have", rolled, e.Host, e.Address)
+				continue
+			}
+			if want := truth[j].Verdict; e.Failure != want.Probe || e.DANEStatus != want.DANEStatus || e.DANEReason != want.DANEReason {
+				t.Errorf("rolled %v: %s %s: failure %q, dane %s %q; want failure %q, dane %s %q",
+					rolled, e.Host, e.Address, e.Failure, e.DANEStatus, e.DANEReason, want.Probe, want.DANEStatus, want.DANEReason)
+			}
+			got[i].eps = append(got[i].eps, e)
+		}
+	}
+	if len(got[0].records) != 1 || !slices.Equal(got[0].records, got[1].records) {
+		t.Errorf("%s: TLSA records %q, then %q; want the same one record", host, got[0].records, got[1].records)
+	}
+	for i, want := range []struct{ status, reason string }{{datasets.DANEPass, ""}, {datasets.DANEFail, "no_match"}} {
+		if len(got[i].eps) == 0 {
+			t.Errorf("epoch %d: no endpoints rows for %s", i, host)
+		}
+		for _, e := range got[i].eps {
+			if e.DANEStatus != want.status || e.DANEReason != want.reason {
+				t.Errorf("epoch %d: %s %s: dane %s %q, want %s %q", i, e.Host, e.Address, e.DANEStatus, e.DANEReason, want.status, want.reason)
+			}
+		}
 	}
 }
 

@@ -31,6 +31,11 @@ const (
 	caseStall                     // the greeting stops after "220-" and its first line
 	caseRefused                   // every connection refused
 	caseUnreachable               // the IPv6 address is unreachable, the IPv4 one works
+	caseLargeCert                 // a leaf of largeLeafSize bytes under "3 0 0" of it
+	caseTLSABogus                 // "3 1 1" of the leaf; the TLSA RRset's RRSIG has expired (DNSSEC worlds)
+	caseTLSAServfail              // "3 1 1" of the leaf; the server answers SERVFAIL at the TLSA name
+	caseUnsignedZone              // "3 1 1" of the leaf in a zone without DS (DNSSEC worlds)
+	caseRolled                    // "3 1 1" of the leaf of epoch 0; with Config.Rolled the leaf has a new key
 )
 
 // specialCases are given, in this order, to self-hosted entries with one
@@ -63,7 +68,17 @@ var specialCases = []struct {
 	{"banner-stall", -1, caseStall},
 	{"connect-refused", -1, caseRefused},
 	{"ipv6-unreachable", -1, caseUnreachable},
+	{"tlsa-300-large", -1, caseLargeCert},
+	{"tlsa-bogus", -1, caseTLSABogus},
+	{"tlsa-indeterminate", -1, caseTLSAServfail},
+	{"tlsa-unsigned-zone", -1, caseUnsignedZone},
+	{CaseRolledOver, -1, caseRolled},
 }
+
+// CaseRolledOver is the case whose host rolls its key over between the
+// epochs of a world (Config.Rolled): it passes in epoch 0 and fails with
+// no_match in the rolled epoch, its TLSA records unchanged.
+const CaseRolledOver = "tlsa-rolled-over"
 
 // The dedicated addresses of the cases whose server misbehaves before TLS
 // (192.0.2.2-9 are used by nothing else); every other address is shared
@@ -140,13 +155,21 @@ func (g *generator) assignCases() {
 			e.tlsa, e.tlsaN = sc.tlsa, 1
 		}
 		w.cases = append(w.cases, caseHost{name: sc.name, entry: int32(i)})
+		if sc.dc == caseTLSAServfail {
+			w.faults[tlsaOwner(selfHosts(e)[0])] = faultServfail
+		}
 	}
 	for i, idx := range g.lineEnt {
 		if idx >= 0 && w.entries[idx].special {
-			w.truth[i].TLSAAll = true
+			// The SERVFAIL case publishes records that no lookup gets.
+			w.truth[i].TLSAAll = w.entries[idx].dcase != caseTLSAServfail
 		}
 	}
 }
+
+// tlsaOwner returns the TLSA owner name of an MX host (RFC 7672 section
+// 2.2.1), fully qualified.
+func tlsaOwner(host string) string { return "_25._tcp." + host + "." }
 
 // selfAddrs returns the IPv4 and IPv6 ("" for none) addresses of address
 // slot 0 or 1 of a self-hosted entry, as rendered.
@@ -291,6 +314,8 @@ type hostProfile struct {
 	certName string // the DNS name in the leaves
 	ec, rsa  bool   // which leaves the server has (ECDSA is preferred)
 	expired  bool   // the leaves expired in 1999
+	large    bool   // the ECDSA leaf is padded to largeLeafSize bytes
+	keyShift int    // added to the pool index of the host's keys: 1 after the rollover of the rolled case
 	chain    uint8  // certificates sent: 1 leaf only, 2 leaf and intermediate, 3 and root
 	mode     srvMode
 }
@@ -314,6 +339,12 @@ func (w *World) profile(ref hostRef) hostProfile {
 		p.certName = mismatchCertName
 	case caseRSA:
 		p.ec, p.rsa = false, true
+	case caseLargeCert:
+		p.large = true
+	case caseRolled:
+		if w.cfg.Rolled {
+			p.keyShift = 1
+		}
 	case caseSplit, caseDual:
 		p.rsa = true
 	case caseStall:
@@ -332,7 +363,7 @@ func (w *World) profile(ref hostRef) hostProfile {
 
 // leafSpec returns the spec of the profile's leaf of key type k.
 func (p hostProfile) leafSpec(k keyType) leafSpec {
-	return leafSpec{name: p.certName, key: k, keyIdx: poolIndex(p.name), expired: p.expired}
+	return leafSpec{name: p.certName, key: k, keyIdx: poolIndex(p.name) + p.keyShift, expired: p.expired, large: p.large && k == keyECDSA}
 }
 
 // Targets of TLSA records: what their data is made from.
@@ -342,6 +373,7 @@ const (
 	tgtInter          // the intermediate CA
 	tgtRoot           // the root CA
 	tgtOld            // the ECDSA key the host had before a rollover
+	tgtPrev           // the ECDSA key of the rolled case's host in epoch 0, replaced in the rolled epoch
 	tgtRaw            // random data, rendered from recSpec.raw
 )
 
@@ -406,7 +438,15 @@ func (w *World) records(ref hostRef, old []string) []recSpec {
 		return []recSpec{ee(tgtLeafRSA)}
 	case caseDual:
 		return []recSpec{ee(tgtLeaf), ee(tgtLeafRSA)}
-	case caseExpiredEE, caseNoSTARTTLS, caseRejected, caseHandshake, caseStall, caseRefused, caseUnreachable:
+	case caseLargeCert:
+		return []recSpec{{u: 3, s: 0, m: 0, tgt: tgtLeaf}}
+	case caseRolled:
+		if w.cfg.Rolled {
+			return []recSpec{ee(tgtPrev)} // the same record as in epoch 0
+		}
+		return []recSpec{ee(tgtLeaf)}
+	case caseExpiredEE, caseNoSTARTTLS, caseRejected, caseHandshake, caseStall, caseRefused, caseUnreachable,
+		caseTLSABogus, caseTLSAServfail, caseUnsignedZone:
 		return []recSpec{ee(tgtLeaf)}
 	}
 	if e.tlsa < 0 {
@@ -454,6 +494,10 @@ func (w *World) rdata(p hostProfile, r recSpec) string {
 		s := p.leafSpec(keyECDSA)
 		s.keyIdx++
 		leaf(s)
+	case tgtPrev:
+		s := p.leafSpec(keyECDSA)
+		s.keyIdx -= p.keyShift
+		leaf(s)
 	case tgtInter:
 		cert, spki = w.pki.inter, w.pki.interSPKI
 	case tgtRoot:
@@ -480,13 +524,126 @@ type Verdict struct {
 	// Probe is the scanner/starttls failure class, "" when the handshake
 	// succeeds.
 	Probe string
-	// DANEStatus is "pass", "fail", "no_usable_records", "transport_failed"
-	// or "not_applicable" (no TLSA records at the host, or, when
-	// validated, records that are not secure).
+	// DANEStatus is "pass", "fail", "no_usable_records", "transport_failed",
+	// "tlsa_lookup_failed" (validated: the TLSA lookup is bogus or
+	// indeterminate, whatever the probe found) or "not_applicable" (no
+	// TLSA records at the host, or, when validated, records that are not
+	// secure).
 	DANEStatus string
 	// DANEReason is a scanner/dane reason for "fail", the Probe class for
-	// "transport_failed", "" otherwise.
+	// "transport_failed", the TLSA RRset's DNSSEC reason for
+	// "tlsa_lookup_failed", "" otherwise.
 	DANEReason string
+}
+
+// HostTruth is what a correct scanner finds for the TLSA lookup of one
+// MX host (its mx_hosts row).
+type HostTruth struct {
+	Host string // the MX host name, lowercase, no trailing dot
+	// TLSARecords is the number of TLSA records the lookup gets: the
+	// host's records, also when its zone is unsigned (validated scans look
+	// TLSA up whatever the status of the address records) or when they are
+	// bogus (a validating scanner queries with CD set); 0 when the server
+	// answers SERVFAIL.
+	TLSARecords int
+	// TLSADNSSEC is the DNSSEC status of the TLSA lookup when validated
+	// ("secure", "insecure", "bogus", "indeterminate"), "" otherwise.
+	TLSADNSSEC string
+	// TLSAReason is its reason for "bogus" and "indeterminate", ""
+	// otherwise (the reasons of secure and insecure answers are not
+	// modelled).
+	TLSAReason string
+	// TLSAState is mx_hosts.tlsa_state when validated ("dane", "no_tlsa",
+	// "unusable", "skipped": the address records are insecure), ""
+	// otherwise.
+	TLSAState string
+}
+
+// Host returns the truth about the TLSA lookup of the MX host named host
+// (matched without regard to case or a trailing dot), validated or not
+// as for Endpoints. It reports false when the name is no MX host of the
+// world, when it has no address, when it is an alias (mx.<domain> of an
+// MX CNAME domain: the TLSA base domain then depends on the CNAME
+// chain's status) and, validated, when its zone is broken on purpose
+// (its address records are bogus: what a scanner does next is not
+// modelled).
+func (w *World) Host(host string, validated bool) (HostTruth, bool) {
+	name := strings.TrimSuffix(strings.ToLower(host), ".")
+	ref, ok := w.hostIndex()[name]
+	if !ok || ref.alias || len(w.addrs(ref)) == 0 {
+		return HostTruth{}, false
+	}
+	lk := w.tlsaLookup(ref, validated)
+	if !lk.known {
+		return HostTruth{}, false
+	}
+	return HostTruth{Host: name, TLSARecords: len(lk.recs), TLSADNSSEC: lk.status, TLSAReason: lk.reason, TLSAState: lk.state}, true
+}
+
+// tlsaLookup is what the TLSA lookup of a host gets.
+type tlsaLookup struct {
+	recs           []recSpec // the records of the answer; nil for none or SERVFAIL
+	status, reason string    // validated: the DNSSEC status and, for bogus and indeterminate, reason
+	state          string    // validated: mx_hosts.tlsa_state
+	known          bool      // false when the truth does not model the lookup (see Host)
+}
+
+// tlsaLookup returns the truth about the TLSA lookup of a host: at its
+// target for an alias; with validated, with the DNSSEC status that
+// decides whether DANE applies (RFC 7672 section 2.2).
+func (w *World) tlsaLookup(ref hostRef, validated bool) tlsaLookup {
+	tref := w.target(ref)
+	lk := tlsaLookup{recs: w.records(tref, nil), known: true}
+	dc := caseNone
+	if tref.prov < 0 {
+		dc = w.entries[tref.entry].dcase
+	}
+	if dc == caseTLSAServfail {
+		lk.recs = nil
+	}
+	if !validated {
+		return lk
+	}
+	switch {
+	case !w.secure(ref) || !w.secure(tref):
+		lk.status, lk.state = "insecure", "skipped"
+		lk.known = w.cfg.DNSSEC && !w.broken(ref) && !w.broken(tref)
+	case dc == caseTLSAServfail:
+		lk.status, lk.reason, lk.state = "indeterminate", "lookup_failed", "unusable"
+	case dc == caseTLSABogus:
+		lk.status, lk.reason, lk.state = "bogus", "signature_expired", "unusable"
+	case len(lk.recs) > 0:
+		lk.status, lk.state = "secure", "dane"
+	default:
+		lk.status, lk.state = "secure", "no_tlsa"
+	}
+	return lk
+}
+
+// broken reports whether a host's zone is broken on purpose (one of
+// brokenModes).
+func (w *World) broken(ref hostRef) bool {
+	if ref.prov >= 0 || !w.cfg.DNSSEC {
+		return false
+	}
+	switch w.entries[ref.entry].sec {
+	case secNSEC, secNSEC3, secUnsigned:
+		return false
+	}
+	return true
+}
+
+// applies returns whether DANE applies to a host after its TLSA lookup
+// and, when the lookup failed (validated: bogus or indeterminate), the
+// reason of the failure.
+func (lk *tlsaLookup) applies(validated bool) (bool, string) {
+	if !validated {
+		return len(lk.recs) > 0, ""
+	}
+	if lk.state == "unusable" {
+		return false, lk.reason
+	}
+	return lk.state == "dane", ""
 }
 
 // Endpoints returns the truth for every address of the MX host named
@@ -511,10 +668,9 @@ func (w *World) endpoints(ref hostRef, validated bool) []EndpointTruth {
 		return nil
 	}
 	name := w.refName(ref)
-	tref := w.target(ref)
-	prof := w.profile(tref)
-	recs := w.records(tref, nil)
-	applies := len(recs) > 0 && (!validated || w.secure(ref) && w.secure(tref))
+	prof := w.profile(w.target(ref))
+	lk := w.tlsaLookup(ref, validated)
+	applies, failed := lk.applies(validated)
 	out := make([]EndpointTruth, 0, len(addrs))
 	for _, a := range addrs {
 		mode := prof.mode
@@ -522,9 +678,9 @@ func (w *World) endpoints(ref hostRef, validated bool) []EndpointTruth {
 			mode = srvUnreachable
 		}
 		t := EndpointTruth{Host: name, Address: netip.MustParseAddr(a).String()}
-		t.Verdict = verdictOf(prof, recs, mode, applies, "any")
-		t.ECDSA = verdictOf(prof, recs, mode, applies, "ecdsa")
-		t.RSA = verdictOf(prof, recs, mode, applies, "rsa")
+		t.Verdict = verdictOf(prof, lk.recs, mode, applies, failed, "any")
+		t.ECDSA = verdictOf(prof, lk.recs, mode, applies, failed, "ecdsa")
+		t.RSA = verdictOf(prof, lk.recs, mode, applies, failed, "rsa")
 		out = append(out, t)
 	}
 	return out
@@ -544,8 +700,10 @@ func (w *World) secure(ref hostRef) bool {
 
 // verdictOf evaluates the records of a host against what its server
 // presents in a SigAlgs mode: RFC 7672 section 3 applied to the case
-// description, not to certificates.
-func verdictOf(p hostProfile, recs []recSpec, mode srvMode, applies bool, sigAlgs string) Verdict {
+// description, not to certificates. A failed TLSA lookup (failed is its
+// reason) decides before the probe: a DANE sender defers delivery
+// without connecting (RFC 7672 section 2.2).
+func verdictOf(p hostProfile, recs []recSpec, mode srvMode, applies bool, failed, sigAlgs string) Verdict {
 	var v Verdict
 	switch mode {
 	case srvStall:
@@ -566,6 +724,9 @@ func verdictOf(p hostProfile, recs []recSpec, mode srvMode, applies bool, sigAlg
 		}
 	}
 	switch {
+	case failed != "":
+		v.DANEStatus, v.DANEReason = "tlsa_lookup_failed", failed
+		return v
 	case !applies:
 		v.DANEStatus = "not_applicable"
 		return v
@@ -618,16 +779,15 @@ func (w *World) rollup(refs []hostRef, validated bool) (string, string) {
 	reason := ""
 	var buf [2]string
 	for _, ref := range refs {
-		tref := w.target(ref)
-		prof := w.profile(tref)
-		recs := w.records(tref, nil)
-		applies := len(recs) > 0 && (!validated || w.secure(ref) && w.secure(tref))
+		prof := w.profile(w.target(ref))
+		lk := w.tlsaLookup(ref, validated)
+		applies, failed := lk.applies(validated)
 		for _, a := range w.addrsInto(ref, buf[:0]) {
 			mode := prof.mode
 			if a == addrUnreachableV6 {
 				mode = srvUnreachable
 			}
-			v := verdictOf(prof, recs, mode, applies, "any")
+			v := verdictOf(prof, lk.recs, mode, applies, failed, "any")
 			n++
 			if v.DANEStatus == "pass" {
 				passed++

@@ -77,6 +77,9 @@ type zoneSec struct {
 	ksk    signKey // signs the DNSKEY RRset
 	zsk    signKey // signs every other RRset
 	ds     *dns.DS // the DS in the parent zone; nil for none
+	// tlsaExpired: the RRSIGs of the zone's TLSA RRsets have expired,
+	// every other signature is valid (the tlsa-bogus case).
+	tlsaExpired bool
 }
 
 // signKey is a DNSKEY with its private key.
@@ -129,6 +132,8 @@ func (g *generator) secModes() {
 		}
 		e := &w.entries[i]
 		switch {
+		case e.dcase == caseUnsignedZone:
+			e.sec = secUnsigned
 		case e.special && x < 0.25:
 			e.sec = secNSEC3
 		case e.special:
@@ -260,6 +265,7 @@ func (w *World) newZoneSec(origin string, ref zoneRef, pool [][]signKey) *zoneSe
 		zs.nsec3 = ref.index%3 == 2
 	case zoneDomain:
 		zs.mode = w.entries[ref.index].sec
+		zs.tlsaExpired = w.entries[ref.index].dcase == caseTLSABogus
 		switch zs.mode {
 		case secUnsigned:
 			return zs

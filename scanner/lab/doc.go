@@ -18,7 +18,9 @@
 // with no zone of their own (lame delegations, which any resolver turns
 // into SERVFAIL), and the server answers every query at or below them with
 // SERVFAIL, nothing, or REFUSED; mismatch domains have an ordinary zone but
-// their answers carry another question name.
+// their answers carry another question name. One TLSA name (the
+// tlsa-indeterminate case below) is answered with SERVFAIL the same way,
+// while the rest of its zone answers normally.
 //
 // Every simulated address is a documentation address (RFC 5737
 // 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 and RFC 3849
@@ -38,7 +40,9 @@
 // NSEC3 records: those exist only in answers. Most domain zones are
 // secure; some are unsigned (no DS), and one each is broken so that a
 // validator finds every failure of scanner/dnssec that a zone can show;
-// Domain.DNSSEC and Domain.DNSSECReason say what it should find.
+// Domain.DNSSEC and Domain.DNSSECReason say what it should find. In one
+// otherwise secure zone (the tlsa-bogus case) only the RRSIG of the TLSA
+// RRset has expired.
 //
 // # Mail servers, certificates and DANE cases
 //
@@ -61,7 +65,17 @@
 // signature is deterministic (RFC 6979) and the same host always presents
 // the same DER: TLSA records with selector 0 are rendered from it. Validity
 // is fixed (1990 to 2999; expired leaves ended in 1999). A server sends its
-// leaf and the intermediate unless a case says otherwise.
+// leaf and the intermediate unless a case says otherwise. The leaf of the
+// tlsa-300-large case carries SAN names beyond its host's until its DER is
+// 4,092 bytes (the filler varied deterministically until the ECDSA
+// signature's length makes it so).
+//
+// Config.Rolled builds the same world in a later epoch: the host of the
+// tlsa-rolled-over case (CaseRolledOver) then presents a leaf with the
+// next key of the pool, while DNS serves byte for byte the same zones, so
+// its "3 1 1" of the old key passes in epoch 0 and fails with no_match
+// once rolled. Scanning a world in both epochs shows a record left stale
+// by a rollover across scans.
 //
 // TLSA records are tied to these certificates. The ordinary self-hosted
 // variants (every usage x selector x matching type) name the leaf for
@@ -76,9 +90,12 @@
 // "3 1 2" records and one matching: it passes.
 //
 // In worlds of 200 domains or more, each case below is given to one
-// self-hosted domain with one MX host, mx.<domain> (World.DANECases); its
-// zone is always secure in a DNSSEC world. The verdict is that of an
-// ordinary handshake ("any"); the rsa-ecdsa cases differ by SigAlgs mode.
+// self-hosted domain with one MX host, mx.<domain> (World.DANECases), as
+// long as such domains last (a world of 1,000 domains has every case);
+// its zone is secure in a DNSSEC world except for tlsa-unsigned-zone. The
+// verdict is that of an ordinary handshake ("any"); the rsa-ecdsa cases
+// differ by SigAlgs mode; "validated" is the verdict of a scan that
+// validates a DNSSEC world where it differs.
 //
 //	case                   TLSA                      the server presents                      verdict
 //	dane-ee-spki-sha256    3 1 1 leaf                leaf, intermediate                       pass
@@ -103,11 +120,21 @@
 //	banner-stall           3 1 1 leaf                "220-" line, then nothing (192.0.2.2)    transport_failed banner_timeout
 //	connect-refused        3 1 1 leaf                connection refused (192.0.2.5)           transport_failed connect_refused
 //	ipv6-unreachable       3 1 1 leaf                IPv4 works; 2001:db8:dead::1 ENETUNREACH pass on IPv4, transport_failed unreachable on IPv6
+//	tlsa-300-large         3 0 0 leaf (4,092 bytes)  leaf with many SAN names, intermediate   pass (the TLSA answer needs TCP)
+//	tlsa-bogus             3 1 1 leaf, RRSIG expired leaf, intermediate                       pass; validated: tlsa_lookup_failed signature_expired
+//	tlsa-indeterminate     3 1 1 leaf, SERVFAIL      leaf, intermediate                       not_applicable; validated: tlsa_lookup_failed lookup_failed
+//	tlsa-unsigned-zone     3 1 1 leaf, no DS         leaf, intermediate                       pass; validated: not_applicable (TLSA insecure, skipped)
+//	tlsa-rolled-over       3 1 1 leaf of epoch 0     leaf; with Config.Rolled a new key       pass; rolled: fail no_match
 //
 // World.Endpoints gives the truth per host and address in every SigAlgs
 // mode, computed from these case descriptions (not with scanner/dane or
-// scanner/starttls, which the tests check against it): not_applicable
-// without TLSA records (or, validated, when the host's zone is not
-// secure), else transport_failed with the probe's failure class, else the
-// DANE verdict. Domain.DANE rolls it up per domain.
+// scanner/starttls, which the tests check against it): validated,
+// tlsa_lookup_failed with the TLSA RRset's DNSSEC reason when its lookup
+// is bogus or indeterminate; not_applicable without TLSA records (or,
+// validated, when the host's zone is not secure), else transport_failed
+// with the probe's failure class, else the DANE verdict. Domain.DANE
+// rolls it up per domain. World.Host gives the truth about a host's TLSA
+// lookup (records, DNSSEC status, tlsa_state): a validating scanner looks
+// TLSA up also when the address records are insecure, and records what
+// it gets, with tlsa_state skipped.
 package lab

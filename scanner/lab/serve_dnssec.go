@@ -302,12 +302,12 @@ func (s *Server) sign(z *zone, typ uint16, rrs []dns.RR) []dns.RR {
 	if typ == dns.TypeDNSKEY {
 		key = zs.ksk
 	} else {
-		switch zs.mode {
-		case secNoRRSIG:
+		switch {
+		case zs.mode == secNoRRSIG:
 			return nil
-		case secExpired:
+		case zs.mode == secExpired, typ == dns.TypeTLSA && zs.tlsaExpired:
 			incept, expire = s.signAt.Add(-60*24*time.Hour), s.signAt.Add(-24*time.Hour)
-		case secNotYetValid:
+		case zs.mode == secNotYetValid:
 			incept, expire = s.signAt.Add(24*time.Hour), s.signAt.Add(60*24*time.Hour)
 		}
 	}

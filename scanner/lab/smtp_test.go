@@ -35,10 +35,14 @@ func startSMTP(t testing.TB, cfg Config) (*World, *SMTP) {
 }
 
 // servedTLSA returns the TLSA records at _25._tcp.<host> as the zone
-// text of the world has them.
+// text of the world has them; none when the server answers SERVFAIL
+// there (tlsa-indeterminate).
 func servedTLSA(t testing.TB, w *World, host string) []dane.Record {
 	t.Helper()
 	owner := "_25._tcp." + host + "."
+	if w.faults[owner] != faultNone {
+		return nil
+	}
 	for o := host + "."; o != ""; o = parent(o) {
 		text, ok := w.ZoneText(o)
 		if !ok {
@@ -112,7 +116,8 @@ func TestSMTPCases(t *testing.T) {
 	if len(cases) != len(specialCases) {
 		t.Fatalf("%d cases, want %d", len(cases), len(specialCases))
 	}
-	// The verdict of an ordinary handshake, and of the domain, per case.
+	// The verdict of an ordinary handshake without validation, and of the
+	// domain (validated: the world is signed), per case.
 	want := map[string]struct{ status, reason, dane string }{
 		"dane-ee-spki-sha256":   {"pass", "", "all"},
 		"dane-ee-cert-sha256":   {"pass", "", "all"},
@@ -136,6 +141,18 @@ func TestSMTPCases(t *testing.T) {
 		"banner-stall":          {"transport_failed", "banner_timeout", "none"},
 		"connect-refused":       {"transport_failed", "connect_refused", "none"},
 		"ipv6-unreachable":      {"pass", "", "some"},
+		"tlsa-300-large":        {"pass", "", "all"},
+		"tlsa-bogus":            {"pass", "", "none"},
+		"tlsa-indeterminate":    {"not_applicable", "", "none"},
+		"tlsa-unsigned-zone":    {"pass", "", "none"},
+		CaseRolledOver:          {"pass", "", "all"},
+	}
+	// The cases whose validated truth differs: the TLSA lookup fails, or
+	// the zone is unsigned.
+	validated := map[string]Verdict{
+		"tlsa-bogus":         {DANEStatus: "tlsa_lookup_failed", DANEReason: "signature_expired"},
+		"tlsa-indeterminate": {DANEStatus: "tlsa_lookup_failed", DANEReason: "lookup_failed"},
+		"tlsa-unsigned-zone": {DANEStatus: "not_applicable"},
 	}
 	domains := map[string]Domain{}
 	for _, d := range w.Domains() {
@@ -151,8 +168,18 @@ func TestSMTPCases(t *testing.T) {
 			if got := eps[0].Verdict; got.DANEStatus != wt.status || got.DANEReason != wt.reason {
 				t.Errorf("first endpoint: %+v, want %s/%s", got, wt.status, wt.reason)
 			}
-			// The cases are secure in a DNSSEC world: validation changes nothing.
-			if v := w.Endpoints(c.Host, true); len(v) != len(eps) || v[0] != eps[0] {
+			v := w.Endpoints(c.Host, true)
+			if len(v) != len(eps) {
+				t.Fatalf("validated truth %+v, unvalidated %+v", v, eps)
+			}
+			if want, ok := validated[c.Name]; ok {
+				want.Probe = eps[0].Probe
+				if v[0].Verdict != want {
+					t.Errorf("validated truth %+v, want %+v", v[0].Verdict, want)
+				}
+			} else if v[0] != eps[0] {
+				// The other cases are secure in a DNSSEC world: validation
+				// changes nothing.
 				t.Errorf("validated truth %+v differs from %+v", v, eps)
 			}
 			if d := domains[c.Domain]; d.DANE != wt.dane {

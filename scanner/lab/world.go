@@ -47,6 +47,14 @@ type Config struct {
 	// addresses; WriteFiles writes an exclusion list of them. Off, the
 	// world is that of earlier versions, byte for byte.
 	Loopback bool
+	// Rolled selects the later epoch of the same world: the host of the
+	// tlsa-rolled-over case (CaseRolledOver) presents a leaf with a new
+	// key while its TLSA records, "3 1 1" of the old key, stay as they
+	// were. Everything served over DNS (every zone text, the trust
+	// anchor) is byte for byte that of the world without Rolled; only
+	// that host's certificate and the truth about it (World.Endpoints,
+	// Domain.DANE) change: pass without Rolled, fail no_match with it.
+	Rolled bool
 }
 
 // Domain is the truth about one input line of a generated world: what a
@@ -55,7 +63,7 @@ type Domain struct {
 	Name     string   // the line as written in the input list (may be invalid, mixed case, with a trailing dot or in Unicode)
 	Kind     string   // one of the Kind constants
 	MXHosts  []string // MX host names in preference order, lowercase, no trailing dot; the domain itself for implicit MX; the null MX target "." is left out
-	TLSAAll  bool     // every MX host has TLSA records at _25._tcp.<host> (following CNAMEs at that name only)
+	TLSAAll  bool     // every MX host has TLSA records at _25._tcp.<host> (following CNAMEs at that name only) that its lookup returns (not tlsa-indeterminate's, answered with SERVFAIL)
 	CNAME    string   // the target when the domain itself is a CNAME, else ""
 	MTASTS   bool     // exactly one valid "v=STSv1" TXT record at _mta-sts.<domain> (RFC 8461 section 3.1)
 	TLSRPT   bool     // exactly one valid "v=TLSRPTv1" TXT record at _smtp._tls.<domain> (RFC 8460 section 3)
