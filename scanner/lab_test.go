@@ -434,7 +434,7 @@ func checkHostTruth(t *testing.T, w *lab.World, h datasets.MXHost, validated boo
 	if !ok {
 		return
 	}
-	got := lab.HostTruth{Host: h.Host, TLSARecords: len(h.TLSA.Records), TLSAState: h.TLSAState}
+	got := lab.HostTruth{Host: h.Host, TLSARecords: len(h.TLSA.Records), TLSAState: string(h.TLSAState)}
 	if truth.TLSADNSSEC != "" {
 		got.TLSADNSSEC = h.TLSA.DNSSEC
 	}
@@ -473,18 +473,20 @@ func TestLabTLSACases(t *testing.T) {
 	}
 	dane := map[string]string{}
 	for _, d := range doms {
-		dane[d.Domain] = d.DANE
+		dane[d.Domain] = string(d.DANE)
 	}
 	cases := map[string]lab.DANECase{}
 	for _, c := range w.DANECases() {
 		cases[c.Name] = c
 	}
 	type row struct {
-		Records                int
-		DNSSEC, Reason, State  string
-		HostStatus             string
-		Status, EndpointReason string
-		DomainDANE             string
+		Records        int
+		DNSSEC, Reason string
+		State          datasets.TLSAState
+		HostStatus     datasets.DANEStatus
+		Status         datasets.DANEStatus
+		EndpointReason string
+		DomainDANE     datasets.DANECoverage
 	}
 	tests := []struct {
 		name string
@@ -508,7 +510,7 @@ func TestLabTLSACases(t *testing.T) {
 			if !ok {
 				t.Fatalf("no mx_hosts row for %s", c.Host)
 			}
-			got := row{Records: len(h.TLSA.Records), DNSSEC: h.TLSA.DNSSEC, State: h.TLSAState, HostStatus: h.DANEStatus, DomainDANE: dane[c.Domain]}
+			got := row{Records: len(h.TLSA.Records), DNSSEC: h.TLSA.DNSSEC, State: h.TLSAState, HostStatus: h.DANEStatus, DomainDANE: datasets.DANECoverage(dane[c.Domain])}
 			if tt.want.Reason != "" {
 				got.Reason = h.TLSA.DNSSECReason
 			}
@@ -580,7 +582,7 @@ func TestLabRolledOver(t *testing.T) {
 				t.Errorf("rolled %v: %s %s: an endpoint the world does not have", rolled, e.Host, e.Address)
 				continue
 			}
-			if want := truth[j].Verdict; e.Failure != want.Probe || e.DANEStatus != want.DANEStatus || e.DANEReason != want.DANEReason {
+			if want := truth[j].Verdict; e.Failure != want.Probe || string(e.DANEStatus) != want.DANEStatus || e.DANEReason != want.DANEReason {
 				t.Errorf("rolled %v: %s %s: failure %q, dane %s %q; want failure %q, dane %s %q",
 					rolled, e.Host, e.Address, e.Failure, e.DANEStatus, e.DANEReason, want.Probe, want.DANEStatus, want.DANEReason)
 			}
@@ -590,7 +592,10 @@ func TestLabRolledOver(t *testing.T) {
 	if len(got[0].records) != 1 || !slices.Equal(got[0].records, got[1].records) {
 		t.Errorf("%s: TLSA records %q, then %q; want the same one record", host, got[0].records, got[1].records)
 	}
-	for i, want := range []struct{ status, reason string }{{datasets.DANEPass, ""}, {datasets.DANEFail, "no_match"}} {
+	for i, want := range []struct {
+		status datasets.DANEStatus
+		reason string
+	}{{datasets.DANEPass, ""}, {datasets.DANEFail, "no_match"}} {
 		if len(got[i].eps) == 0 {
 			t.Errorf("epoch %d: no endpoints rows for %s", i, host)
 		}
