@@ -166,10 +166,10 @@ type endpointProbe struct {
 	v      dane.Verdict
 }
 
-// probeEndpoints probes every address of host p (once per certificate type
-// mode) and judges each endpoint.
+// probeEndpoints probes the addresses of host p, at most MaxAddresses of
+// them, once per certificate type mode, and judges each endpoint.
 func (s *scan) probeEndpoints(ctx context.Context, p *hostProbe) {
-	for _, ip := range p.addrs {
+	for _, ip := range p.addrs[:min(len(p.addrs), MaxAddresses)] {
 		for _, mode := range s.smtp.modes {
 			e := &endpointProbe{addr: ip, mode: mode, start: s.cfg.Now()}
 			p.endpoints = append(p.endpoints, e)

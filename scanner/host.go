@@ -3,6 +3,7 @@ package scanner
 import (
 	"container/list"
 	"context"
+	"fmt"
 	"hash/maphash"
 	"net/netip"
 	"sync"
@@ -166,6 +167,13 @@ func (p *hostProbe) summary() hostSummary {
 	}
 }
 
+// MaxAddresses bounds the addresses of one MX host that are probed (IPv4
+// first, in the order of the answer): a hostile zone must not be able to
+// aim a scan's connections at hundreds of addresses through one name. The
+// row keeps every address it received and its error says how many were
+// probed.
+const MaxAddresses = 16
+
 // tlsaName is the TLSA query name of a base domain (RFC 7672 §2.2.2).
 func tlsaName(base string) string { return "_25._tcp." + base }
 
@@ -196,7 +204,7 @@ func (s *scan) probeHost(ctx context.Context, host string, pre *addressAnswers) 
 	} else {
 		p.a, p.aaaa = s.lookup(ctx, host, dns.TypeA), s.lookup(ctx, host, dns.TypeAAAA)
 	}
-	p.addrs = addresses(p.a.Records, p.aaaa.Records)
+	p.setAddresses(p.a.Records, p.aaaa.Records)
 	switch {
 	case p.a.Target() != host:
 		p.canonical = p.a.Target()
@@ -261,6 +269,15 @@ func (s *scan) probeHost(ctx context.Context, host string, pre *addressAnswers) 
 	}
 	p.keepRecords()
 	return p
+}
+
+// setAddresses takes the host's addresses from its A and AAAA records and
+// notes in the row when more than MaxAddresses will not all be probed.
+func (p *hostProbe) setAddresses(a, aaaa []dns.RR) {
+	p.addrs = addresses(a, aaaa)
+	if len(p.addrs) > MaxAddresses {
+		p.errText = fmt.Sprintf("note: %d addresses, only the first %d probed", len(p.addrs), MaxAddresses)
+	}
 }
 
 // skipTLSA marks the TLSA lookup as not made.
