@@ -283,8 +283,8 @@ func TestRunDomains(t *testing.T) {
 		if !ok || bad.Failure != FailInvalidName || bad.InputLine != 17 {
 			t.Errorf("invalid line row = %+v", bad)
 		}
-		if man.Counts["duplicates"] != 1 || man.Counts["invalid"] != 1 || man.Counts["domains"] != int64(len(tests)) {
-			t.Errorf("counts = %v", man.Counts)
+		if c := man.Counts; c.Duplicates != 1 || c.Invalid != 1 || c.Domains != int64(len(tests)) {
+			t.Errorf("counts = %+v", c.Totals)
 		}
 		if doms["half.test"].Input != "Half.Test." || doms["half.test"].InputLine != 3 {
 			t.Errorf("half.test keeps its input text and line: %+v", doms["half.test"])
@@ -339,8 +339,8 @@ func TestRunDomains(t *testing.T) {
 		if !man.Complete || man.ScanID != "test-scan" || man.SchemaVersion != datasets.SchemaVersion || len(man.Inputs) != 1 || man.Inputs[0].SHA256 == "" {
 			t.Errorf("manifest = %+v", man)
 		}
-		if man.Counts["rows_domains"] != int64(len(doms)) || man.Counts["rows_mx_hosts"] != int64(len(hosts)) {
-			t.Errorf("row counts %v, tables have %d and %d", man.Counts, len(doms), len(hosts))
+		if man.Counts.RowsDomains != int64(len(doms)) || man.Counts.RowsMXHosts != int64(len(hosts)) {
+			t.Errorf("row counts %d and %d, tables have %d and %d", man.Counts.RowsDomains, man.Counts.RowsMXHosts, len(doms), len(hosts))
 		}
 	})
 }
@@ -402,8 +402,8 @@ func TestRunInterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatalf("dataset unreadable after interrupt: %v", err)
 	}
-	if int64(len(doms)) != disk.Counts["entries"] || len(doms) == 0 || len(doms) == 50 {
-		t.Errorf("%d rows for %d entries read", len(doms), disk.Counts["entries"])
+	if int64(len(doms)) != disk.Counts.Entries || len(doms) == 0 || len(doms) == 50 {
+		t.Errorf("%d rows for %d entries read", len(doms), disk.Counts.Entries)
 	}
 	interrupted := 0
 	for _, d := range doms {

@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"runtime/pprof"
-	"sort"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -426,6 +427,10 @@ func startProgress(stats *scanner.Stats, total int64, stderr io.Writer, logger *
 // printSummary writes the short report of a finished (or interrupted) scan.
 func printSummary(w io.Writer, m *datasets.Manifest, out string, elapsed time.Duration) {
 	c := m.Counts
+	t := c.Totals
+	if t == nil {
+		t = new(datasets.Totals) // a manifest written while the scan ran
+	}
 	state := "complete"
 	if !m.Complete {
 		state = "INCOMPLETE"
@@ -434,76 +439,74 @@ func printSummary(w io.Writer, m *datasets.Manifest, out string, elapsed time.Du
 		}
 	}
 	pct := func(n int64) string {
-		if c["domains"] == 0 {
+		if t.Domains == 0 {
 			return ""
 		}
-		return fmt.Sprintf(" (%.1f%%)", 100*float64(n)/float64(c["domains"]))
+		return fmt.Sprintf(" (%.1f%%)", 100*float64(n)/float64(t.Domains))
 	}
 	fmt.Fprintf(w, "scan %s: %s\n", m.ScanID, state)
-	fmt.Fprintf(w, "  input entries           %d (%d duplicates, %d invalid names)\n", c["entries"], c["duplicates"], c["invalid"])
-	fmt.Fprintf(w, "  domains scanned         %d\n", c["domains"])
-	fmt.Fprintf(w, "  with MX                 %d%s\n", c["with_mx"], pct(c["with_mx"]))
-	fmt.Fprintf(w, "  null MX                 %d%s\n", c["null_mx"], pct(c["null_mx"]))
-	fmt.Fprintf(w, "  implicit MX             %d%s\n", c["implicit_mx"], pct(c["implicit_mx"]))
-	fmt.Fprintf(w, "  TLSA at every MX host   %d%s\n", c["tlsa_all_mx"], pct(c["tlsa_all_mx"]))
-	fmt.Fprintf(w, "  TLSA at some MX hosts   %d%s\n", c["tlsa_some_mx"], pct(c["tlsa_some_mx"]))
-	fmt.Fprintf(w, "  MTA-STS / TLS-RPT       %d / %d\n", c["mta_sts"], c["tlsrpt"])
-	fmt.Fprintf(w, "  MX hosts probed         %d (%d with TLSA)\n", c["rows_mx_hosts"], c["mx_hosts_with_tlsa"])
+	fmt.Fprintf(w, "  input entries           %d (%d duplicates, %d invalid names)\n", t.Entries, t.Duplicates, t.Invalid)
+	fmt.Fprintf(w, "  domains scanned         %d\n", t.Domains)
+	fmt.Fprintf(w, "  with MX                 %d%s\n", c.WithMX, pct(c.WithMX))
+	fmt.Fprintf(w, "  null MX                 %d%s\n", c.NullMX, pct(c.NullMX))
+	fmt.Fprintf(w, "  implicit MX             %d%s\n", c.ImplicitMX, pct(c.ImplicitMX))
+	fmt.Fprintf(w, "  TLSA at every MX host   %d%s\n", c.TLSAAllMX, pct(c.TLSAAllMX))
+	fmt.Fprintf(w, "  TLSA at some MX hosts   %d%s\n", c.TLSASomeMX, pct(c.TLSASomeMX))
+	fmt.Fprintf(w, "  MTA-STS / TLS-RPT       %d / %d\n", c.MTASTS, c.TLSRPT)
+	fmt.Fprintf(w, "  MX hosts probed         %d (%d with TLSA)\n", c.RowsMXHosts, c.MXHostsWithTLSA)
 	if on, _ := m.Config["dnssec_enabled"].(bool); on {
 		hostPct := func(n int64) string {
-			if c["rows_mx_hosts"] == 0 {
+			if c.RowsMXHosts == 0 {
 				return ""
 			}
-			return fmt.Sprintf(" (%.1f%%)", 100*float64(n)/float64(c["rows_mx_hosts"]))
+			return fmt.Sprintf(" (%.1f%%)", 100*float64(n)/float64(c.RowsMXHosts))
 		}
 		fmt.Fprintf(w, "  DNSSEC                  validated from %v\n", m.Config["trust_anchors"])
-		fmt.Fprintf(w, "  MX secure               %d%s\n", c["mx_secure"], pct(c["mx_secure"]))
-		fmt.Fprintf(w, "  hosts, secure addresses %d%s\n", c["hosts_addresses_secure"], hostPct(c["hosts_addresses_secure"]))
-		fmt.Fprintf(w, "  hosts, TLSA dane        %d%s\n", c["hosts_tlsa_dane"], hostPct(c["hosts_tlsa_dane"]))
-		fmt.Fprintf(w, "  hosts, TLSA unusable    %d%s\n", c["hosts_tlsa_unusable"], hostPct(c["hosts_tlsa_unusable"]))
-		fmt.Fprintf(w, "  hosts, TLSA skipped     %d%s\n", c["hosts_tlsa_skipped"], hostPct(c["hosts_tlsa_skipped"]))
+		fmt.Fprintf(w, "  MX secure               %d%s\n", c.MXSecure, pct(c.MXSecure))
+		fmt.Fprintf(w, "  hosts, secure addresses %d%s\n", c.HostsAddressesSecure, hostPct(c.HostsAddressesSecure))
+		for _, state := range []string{datasets.TLSAStateDANE, datasets.TLSAStateUnusable, datasets.TLSAStateSkipped} {
+			n := c.HostsTLSA[state]
+			fmt.Fprintf(w, "  %-23s %d%s\n", "hosts, TLSA "+state, n, hostPct(n))
+		}
 	}
 	if on, _ := m.Config["smtp_enabled"].(bool); on {
-		fmt.Fprintf(w, "  DANE on every MX host   %d%s (some: %d, none: %d)\n", c["dane_all"], pct(c["dane_all"]), c["dane_some"], c["dane_none"])
+		dane := c.DANE
+		fmt.Fprintf(w, "  DANE on every MX host   %d%s (some: %d, none: %d)\n", dane[datasets.DANEAll], pct(dane[datasets.DANEAll]), dane[datasets.DANESome], dane[datasets.DANENone])
+		ep := c.EndpointsDANE
 		fmt.Fprintf(w, "  endpoints probed        %d (pass %d, fail %d, no usable records %d, transport failed %d, not applicable %d, excluded %d)\n",
-			c["rows_endpoints"], c["endpoint_dane_pass"], c["endpoint_dane_fail"], c["endpoint_dane_no_usable_records"],
-			c["endpoint_dane_transport_failed"], c["endpoint_dane_not_applicable"], c["endpoint_failure_excluded"])
-		var efails []string
-		for k, v := range c {
-			if cls, ok := strings.CutPrefix(k, "endpoint_failure_"); ok {
-				efails = append(efails, fmt.Sprintf("%s %d", cls, v))
-			}
-		}
-		sort.Strings(efails)
-		if len(efails) > 0 {
-			fmt.Fprintf(w, "  SMTP failures by class  %s\n", strings.Join(efails, ", "))
+			c.RowsEndpoints, ep[datasets.DANEPass], ep[datasets.DANEFail], ep[datasets.DANENoUsable],
+			ep[datasets.DANETransportFailed], ep[datasets.DANENotApplicable], c.EndpointFailures["excluded"])
+		if len(c.EndpointFailures) > 0 {
+			fmt.Fprintf(w, "  SMTP failures by class  %s\n", byClass(c.EndpointFailures))
 		}
 	}
-	var fails []string
-	for k, v := range c {
-		if cls, ok := strings.CutPrefix(k, "failure_"); ok {
-			fails = append(fails, fmt.Sprintf("%s %d", cls, v))
-		}
+	fails := "none"
+	if len(c.Failures) > 0 {
+		fails = byClass(c.Failures)
 	}
-	sort.Strings(fails)
-	if len(fails) == 0 {
-		fails = []string{"none"}
-	}
-	fmt.Fprintf(w, "  failures by class       %s\n", strings.Join(fails, ", "))
+	fmt.Fprintf(w, "  failures by class       %s\n", fails)
 	secs := elapsed.Seconds()
-	fmt.Fprintf(w, "  DNS queries             %d (%.0f/s)\n", c["dns_queries"], float64(c["dns_queries"])/secs)
-	if v := c["dnssec_verifications"]; v > 0 {
-		hits, misses := c["dnssec_cache_hits"], c["dnssec_cache_misses"]
-		sh := c["dnssec_signature_hits"]
+	fmt.Fprintf(w, "  DNS queries             %d (%.0f/s)\n", t.DNSQueries, float64(t.DNSQueries)/secs)
+	if v := c.DNSSECWork; v != nil && v.DNSSECVerifications > 0 {
+		hits, misses, sh := v.DNSSECCacheHits, v.DNSSECCacheMisses, v.DNSSECSignatureHits
 		fmt.Fprintf(w, "  DNSSEC work             %d signature verifications (%.0f/s), %d more found verified before (%.1f%%)\n",
-			v, float64(v)/secs, sh, 100*float64(sh)/float64(max(1, v+sh)))
+			v.DNSSECVerifications, float64(v.DNSSECVerifications)/secs, sh, 100*float64(sh)/float64(max(1, v.DNSSECVerifications+sh)))
 		fmt.Fprintf(w, "  DNSSEC zone cache       hit rate %.1f%% (%d misses: DS and DNSKEY fetched and validated)\n",
 			100*float64(hits)/float64(max(1, hits+misses)), misses)
 	}
-	fmt.Fprintf(w, "  time                    %s, %.0f domains/s\n", elapsed.Round(time.Millisecond), float64(c["domains"])/secs)
+	fmt.Fprintf(w, "  time                    %s, %.0f domains/s\n", elapsed.Round(time.Millisecond), float64(t.Domains)/secs)
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		fmt.Fprintf(w, "  peak RSS                %.0f MiB\n", float64(ru.Maxrss)/1024)
 	}
 	fmt.Fprintf(w, "  dataset                 %s (manifest.json, %d part files)\n", out, len(m.Parts))
+}
+
+// byClass returns counts by class as "class n, class n", sorted by class.
+func byClass(counts map[string]int64) string {
+	var out []string
+	for _, cls := range slices.Sorted(maps.Keys(counts)) {
+		out = append(out, fmt.Sprintf("%s %d", cls, counts[cls]))
+	}
+	return strings.Join(out, ", ")
 }
