@@ -277,20 +277,13 @@ func runScan(ctx context.Context, cfg scanner.Config, inputs []scanner.Input, f 
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if f.replace {
-		if err := checkInputs(inputs); err != nil {
-			fmt.Fprintf(stderr, "danescan: %v\n", err)
-			return exitUsage
-		}
-		if err := datasets.Remove(f.out); err != nil {
-			fmt.Fprintf(stderr, "danescan: %v\n", err)
-			return exitUsage
-		}
-	}
+	// The scan removes the dataset in --out only once the inputs are open,
+	// so --replace never deletes one for a scan that cannot start.
+	cfg.Replace = f.replace
 	var stats scanner.Stats
 	stopProgress := func() {}
 	if !f.quiet {
-		stopProgress = startProgress(&stats, countEntries(inputs), stderr, logger)
+		stopProgress = startProgress(&stats, inputSize(inputs), stderr, logger)
 	}
 	start := time.Now()
 	man, err := scanner.Run(ctx, cfg, inputs, f.out, &stats)
@@ -312,56 +305,64 @@ func runScan(ctx context.Context, cfg scanner.Config, inputs []scanner.Input, f 
 	return exitOK
 }
 
-// checkInputs opens and closes every input (stdin excepted), so that
-// --replace never deletes a dataset for a scan that cannot start.
-func checkInputs(inputs []scanner.Input) error {
-	for _, in := range inputs {
-		if in.Path == "-" {
-			continue
-		}
-		r, err := datasets.OpenInputWith(in.Path, datasets.InputOptions{Format: in.Format, Origin: in.Origin})
-		if err != nil {
-			return err
-		}
-		r.Close()
-	}
-	return nil
-}
-
-// countEntries counts the entries of the inputs for the progress bar's
-// total with a first pass of the same reader the scan uses (format
-// detection and gzip included); -1 when unknown: stdin, zone files (whose
-// delegations are not known before reading), or an unreadable input (the
-// scan reports that one).
-func countEntries(inputs []scanner.Input) int64 {
+// inputSize returns the total size of the inputs when every one is a
+// regular file, and -1 otherwise (stdin, a pipe such as a shell's <(...),
+// a FIFO): it looks at them without opening them, as a stream can be read
+// only once, by the scan.
+func inputSize(inputs []scanner.Input) int64 {
 	var total int64
 	for _, in := range inputs {
 		if in.Path == "-" {
 			return -1
 		}
-		r, err := datasets.OpenInputWith(in.Path, datasets.InputOptions{Format: in.Format, Origin: in.Origin})
-		if err != nil {
+		fi, err := os.Stat(in.Path)
+		if err != nil || !fi.Mode().IsRegular() {
 			return -1
 		}
-		if r.Format() == datasets.FormatZone {
-			r.Close()
-			return -1
-		}
-		for {
-			_, err := r.Next()
-			if err != nil {
-				break
-			}
-			total++
-		}
-		r.Close()
+		total += fi.Size()
 	}
 	return total
 }
 
+// progress is what the scan has done, read from scanner.Stats.
+type progress struct {
+	readDone  bool  // the inputs are read: entries is final
+	entries   int64 // entries read
+	bytesRead int64 // bytes of the inputs read
+	done      int64 // entries finished
+}
+
+// loadProgress reads stats, ReadDone first, so that entries is final when
+// readDone is set.
+func loadProgress(stats *scanner.Stats) progress {
+	readDone := stats.ReadDone.Load()
+	return progress{readDone: readDone, entries: stats.Entries.Load(), bytesRead: stats.BytesRead.Load(), done: stats.Done.Load()}
+}
+
+// total returns the number of entries the scan will have finished at the
+// end: the entries read, once the inputs are read to the end; before that
+// (or when reading stopped early), when size (the inputs' bytes) is known,
+// an estimate from the share of it read so far, never below done+1 so
+// that the bar of a scan that is running or was interrupted is not full;
+// -1 when the inputs are streams still being read.
+func (p progress) total(size int64) int64 {
+	if p.readDone && (size < 0 || p.bytesRead >= size) {
+		return max(p.entries, 1)
+	}
+	if size < 0 {
+		return -1
+	}
+	est := p.entries
+	if read := min(p.bytesRead, size); read > 0 {
+		est = int64(float64(p.entries) * float64(size) / float64(read))
+	}
+	return max(est, p.done+1)
+}
+
 // startProgress draws a progress bar on stderr when it is a terminal, and
-// logs a line every 10 seconds otherwise. The returned func stops it.
-func startProgress(stats *scanner.Stats, total int64, stderr io.Writer, logger *slog.Logger) func() {
+// logs a line every 10 seconds otherwise. size is the inputs' total size,
+// -1 for streams: their bar has no total. The returned func stops it.
+func startProgress(stats *scanner.Stats, size int64, stderr io.Writer, logger *slog.Logger) func() {
 	done := make(chan struct{})  // closed by the returned func
 	ended := make(chan struct{}) // closed by the goroutine when it returns
 	isTerm := false
@@ -371,7 +372,9 @@ func startProgress(stats *scanner.Stats, total int64, stderr io.Writer, logger *
 	go func() {
 		defer close(ended)
 		if isTerm {
-			bar := progressbar.NewOptions64(total,
+			// The bar's mode is set once: a bar without a total (a spinner)
+			// cannot take one later.
+			bar := progressbar.NewOptions64(loadProgress(stats).total(size),
 				progressbar.OptionSetWriter(stderr),
 				progressbar.OptionSetDescription("scanning"),
 				progressbar.OptionShowCount(),
@@ -381,16 +384,23 @@ func startProgress(stats *scanner.Stats, total int64, stderr io.Writer, logger *
 				progressbar.OptionThrottle(200*time.Millisecond),
 				progressbar.OptionFullWidth(),
 			)
+			update := func() {
+				p := loadProgress(stats)
+				if size >= 0 {
+					bar.ChangeMax64(p.total(size))
+				}
+				bar.Set64(p.done)
+			}
 			t := time.NewTicker(200 * time.Millisecond)
 			defer t.Stop()
 			for {
 				select {
 				case <-t.C:
-					bar.Set64(stats.Done.Load())
+					update()
 				case <-done:
 					// Exit, not Finish: an interrupted scan's bar stays
 					// where it stopped instead of jumping to 100 %.
-					bar.Set64(stats.Done.Load())
+					update()
 					bar.Exit()
 					fmt.Fprintln(stderr)
 					return
@@ -403,10 +413,11 @@ func startProgress(stats *scanner.Stats, total int64, stderr io.Writer, logger *
 		for {
 			select {
 			case <-t.C:
-				n := stats.Done.Load()
+				p := loadProgress(stats)
+				n := p.done
 				rate := float64(n) / time.Since(start).Seconds()
 				args := []any{"done", n, "domains_per_s", int(rate), "dns_queries", stats.Queries.Load(), "mx_hosts", stats.Hosts.Load()}
-				if total > 0 {
+				if total := p.total(size); total > 0 {
 					args = append(args, "total", total)
 					if rate > 0 {
 						args = append(args, "eta", (time.Duration(float64(total-n)/rate) * time.Second).Round(time.Second).String())
