@@ -312,8 +312,25 @@ func scanInto(ctx context.Context, cfg *Config, inputs []Input, stats *Stats, cr
 	close(rows)
 	werr := <-writerErr
 
+	final := s.finalManifest(ctx, start, readers, totals, counts, interrupted)
+	if err := errors.Join(werr, out.Close(final)); err != nil {
+		return final, fmt.Errorf("write dataset: %w", err)
+	}
+	if interrupted {
+		return final, ErrInterrupted
+	}
+	if totals.InputErrors > 0 {
+		return final, fmt.Errorf("%d input file(s) could not be read to the end (see the log)", totals.InputErrors)
+	}
+	return final, nil
+}
+
+// finalManifest returns start completed when the scan has ended: the end
+// time, whether it is complete, the inputs' summaries, and counts with
+// the totals of what readInputs read and of the work done.
+func (s *scan) finalManifest(ctx context.Context, start *datasets.Manifest, readers []*datasets.InputReader, totals datasets.Totals, counts datasets.Counts, interrupted bool) *datasets.Manifest {
 	final := *start
-	final.Ended = cfg.Now().UTC()
+	final.Ended = s.cfg.Now().UTC()
 	final.Complete = !interrupted && totals.InputErrors == 0
 	if interrupted {
 		final.InterruptedBy = context.Cause(ctx).Error()
@@ -326,28 +343,20 @@ func scanInto(ctx context.Context, cfg *Config, inputs []Input, stats *Stats, cr
 	}
 	totals.DNSQueries = s.client.Sent()
 	counts.Totals = &totals
-	if cfg.SMTP {
-		counts.SMTPWork = &datasets.SMTPWork{EndpointsProbed: stats.Endpoints.Load()}
+	if s.cfg.SMTP {
+		counts.SMTPWork = &datasets.SMTPWork{EndpointsProbed: s.stats.Endpoints.Load()}
 	}
-	if cfg.DNSSEC {
+	if s.cfg.DNSSEC {
+		d := &s.stats.DNSSEC
 		counts.DNSSECWork = &datasets.DNSSECWork{
-			DNSSECVerifications: stats.DNSSEC.Verifications.Load(),
-			DNSSECSignatureHits: stats.DNSSEC.SignatureHits.Load(),
-			DNSSECCacheHits:     stats.DNSSEC.CacheHits.Load(),
-			DNSSECCacheMisses:   stats.DNSSEC.CacheMisses.Load(),
+			DNSSECVerifications: d.Verifications.Load(),
+			DNSSECSignatureHits: d.SignatureHits.Load(),
+			DNSSECCacheHits:     d.CacheHits.Load(),
+			DNSSECCacheMisses:   d.CacheMisses.Load(),
 		}
 	}
 	final.Counts = counts
-	if err := errors.Join(werr, out.Close(&final)); err != nil {
-		return &final, fmt.Errorf("write dataset: %w", err)
-	}
-	if interrupted {
-		return &final, ErrInterrupted
-	}
-	if totals.InputErrors > 0 {
-		return &final, fmt.Errorf("%d input file(s) could not be read to the end (see the log)", totals.InputErrors)
-	}
-	return &final, nil
+	return &final
 }
 
 // openInputs opens every input; on error it closes those it opened.

@@ -418,14 +418,8 @@ func TestRunWritesDataset(t *testing.T) {
 	if !reflect.DeepEqual(jsonOf(t, man), jsonOf(t, disk)) {
 		t.Errorf("manifest on disk (-want +got):\n-%s\n+%s", jsonOf(t, man), jsonOf(t, disk))
 	}
-	doms, err := datasets.ReadTable[datasets.Domain](out, datasets.TableDomains)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hosts, err := datasets.ReadTable[datasets.MXHost](out, datasets.TableMXHosts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	doms := readTable[datasets.Domain](t, out, datasets.TableDomains)
+	hosts := readTable[datasets.MXHost](t, out, datasets.TableMXHosts)
 	if got, want := []int64{int64(len(doms)), int64(len(hosts))}, []int64{man.Counts.RowsDomains, man.Counts.RowsMXHosts}; !reflect.DeepEqual(got, want) || len(doms) != 16 {
 		t.Errorf("domains and mx_hosts rows read back: %d; the manifest counts %d (and 16 domains rows)", got, want)
 	}
@@ -456,6 +450,16 @@ func TestRunSinkError(t *testing.T) {
 	if man == nil || mem.final != man || man.Counts.RowsDomains != 16 || man.Counts.Entries != 17 {
 		t.Errorf("manifest %+v, sink closed with %p; want the final manifest with every row counted", man, mem.final)
 	}
+}
+
+// readTable reads a table of the dataset in dir, or fails the test.
+func readTable[T any](t *testing.T, dir, table string) []T {
+	t.Helper()
+	rows, err := datasets.ReadTable[T](dir, table)
+	if err != nil {
+		t.Fatalf("read table %s: %v", table, err)
+	}
+	return rows
 }
 
 // jsonOf returns v as JSON.
