@@ -75,11 +75,11 @@ type Totals struct {
 	Entries int64 `json:"entries"`
 	// Domains counts the distinct valid names scanned.
 	Domains     int64 `json:"domains"`
-	Duplicates  int64 `json:"duplicates"`
-	Invalid     int64 `json:"invalid"`
-	Excluded    int64 `json:"excluded"`
+	Duplicates  int64 `json:"duplicates"`   // names seen before in the inputs
+	Invalid     int64 `json:"invalid"`      // entries that are not valid names
+	Excluded    int64 `json:"excluded"`     // names on the exclusion list
 	InputErrors int64 `json:"input_errors"` // inputs not read to the end
-	DNSQueries  int64 `json:"dns_queries"`
+	DNSQueries  int64 `json:"dns_queries"`  // DNS queries sent, retries included
 }
 
 // DNSSECWork counts the validator's work (see dnssec.Counters).

@@ -16,9 +16,6 @@ type CreateOptions struct {
 	// PartRows is the number of rows per part; DefaultPartRows when zero or
 	// negative.
 	PartRows int
-	// RowGroupRows is the number of rows per Parquet row group;
-	// DefaultRowGroupRows when zero or negative.
-	RowGroupRows int
 	// Replace removes a dataset already in the directory (see Remove)
 	// instead of refusing to write there.
 	Replace bool
@@ -60,7 +57,7 @@ func Create(dir string, man *Manifest, opts CreateOptions) (*Writer, error) {
 	}
 	w := &Writer{dir: dir, start: *man}
 	w.start.Parts = nil
-	topts := WriterOptions{PartRows: opts.PartRows, RowGroupRows: opts.RowGroupRows, Metadata: map[string]string{MetaScanID: man.ScanID}}
+	topts := WriterOptions{PartRows: opts.PartRows, Metadata: map[string]string{MetaScanID: man.ScanID}}
 	var err error
 	if w.domains, err = NewTableWriter[Domain](dir, TableDomains, topts); err != nil {
 		return nil, err
