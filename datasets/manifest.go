@@ -36,10 +36,9 @@ type Manifest struct {
 	// Config holds the scan settings (workers, qps, timeout ...). Numbers
 	// come back from ReadManifest as float64, as encoding/json decodes them.
 	Config map[string]any `json:"config"`
-	// Counts holds the scan's counters: input_lines, domains, duplicates,
-	// invalid, rows_domains, rows_mx_hosts, failures_<class> ...
-	Counts map[string]int64 `json:"counts"`
-	Parts  []Part           `json:"parts"`
+	// Counts holds the scan's counters.
+	Counts Counts `json:"counts"`
+	Parts  []Part `json:"parts"`
 }
 
 // WriteManifest writes m as dir/manifest.json, atomically: it writes a

@@ -28,8 +28,12 @@ func TestManifestRoundTrip(t *testing.T) {
 				Inputs:        []Input{{Path: "tranco.csv", Format: FormatCSV, SHA256: strings.Repeat("ab", 32), Bytes: 12345, Lines: 1000}},
 				Resolvers:     []string{"127.0.0.1:53"},
 				Config:        map[string]any{"workers": float64(64), "qps": 100.5, "timeout": "5s", "ipv6": false},
-				Counts:        map[string]int64{"input_lines": 1000, "domains": 998, "duplicates": 1, "invalid": 1, "failures_timeout": 3},
-				Parts:         []Part{{Table: TableDomains, Path: "domains/part-00000.parquet", Rows: 999, Bytes: 4096, SHA256: strings.Repeat("cd", 32)}},
+				Counts: Counts{
+					Totals:      &Totals{InputLines: 1000, Entries: 1000, Domains: 998, Duplicates: 1, Invalid: 1},
+					RowsDomains: 999,
+					Failures:    map[string]int64{"timeout": 3},
+				},
+				Parts: []Part{{Table: TableDomains, Path: "domains/part-00000.parquet", Rows: 999, Bytes: 4096, SHA256: strings.Repeat("cd", 32)}},
 			},
 		},
 		{
@@ -76,7 +80,7 @@ func TestManifestJSONNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"schema_version": "` + SchemaVersion + `"`, `"started": "2024-01-02T03:04:05Z"`, `"complete": false`, `"interrupted_by": ""`, `"counts": null`} {
+	for _, want := range []string{`"schema_version": "` + SchemaVersion + `"`, `"started": "2024-01-02T03:04:05Z"`, `"complete": false`, `"interrupted_by": ""`, `"counts": {}`} {
 		if !strings.Contains(string(data), want) {
 			t.Errorf("manifest.json lacks %s:\n%s", want, data)
 		}

@@ -156,8 +156,8 @@ func TestLabTruth(t *testing.T) {
 	for _, d := range doms {
 		byLine[d.InputLine] = d
 	}
-	if int64(len(doms)) != man.Counts["entries"]-man.Counts["duplicates"] {
-		t.Fatalf("%d rows for %d entries and %d duplicates", len(doms), man.Counts["entries"], man.Counts["duplicates"])
+	if int64(len(doms)) != man.Counts.Entries-man.Counts.Duplicates {
+		t.Fatalf("%d rows for %d entries and %d duplicates", len(doms), man.Counts.Entries, man.Counts.Duplicates)
 	}
 	failureOf := map[string]string{
 		lab.KindNone: FailNoMail, lab.KindNXDomain: string(lookup.FailNXDomain), lab.KindServfail: string(lookup.FailServFail),
@@ -277,12 +277,14 @@ func benchLabScan(b *testing.B, signed bool) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		domains += man.Counts["domains"]
-		queries += man.Counts["dns_queries"]
-		checks += man.Counts["dnssec_verifications"]
-		sigHits += man.Counts["dnssec_signature_hits"]
-		hits += man.Counts["dnssec_cache_hits"]
-		misses += man.Counts["dnssec_cache_misses"]
+		domains += man.Counts.Domains
+		queries += man.Counts.DNSQueries
+		if w := man.Counts.DNSSECWork; w != nil {
+			checks += w.DNSSECVerifications
+			sigHits += w.DNSSECSignatureHits
+			hits += w.DNSSECCacheHits
+			misses += w.DNSSECCacheMisses
+		}
 	}
 	secs := time.Since(start).Seconds()
 	b.ReportMetric(float64(domains)/secs, "domains/s")
@@ -330,8 +332,8 @@ func TestLabEndpointsTruth(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if int64(len(eps)) != man.Counts["rows_endpoints"] || len(eps) == 0 {
-				t.Fatalf("%d endpoints rows, manifest says %d", len(eps), man.Counts["rows_endpoints"])
+			if int64(len(eps)) != man.Counts.RowsEndpoints || len(eps) == 0 {
+				t.Fatalf("%d endpoints rows, manifest says %d", len(eps), man.Counts.RowsEndpoints)
 			}
 			perHost := map[string][]datasets.Endpoint{}
 			statuses := map[string]int{}
@@ -631,8 +633,8 @@ func BenchmarkLabScanSMTP(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		domains += man.Counts["domains"]
-		probed += man.Counts["endpoints_probed"]
+		domains += man.Counts.Domains
+		probed += man.Counts.EndpointsProbed
 	}
 	secs := time.Since(start).Seconds()
 	b.ReportMetric(float64(domains)/secs, "domains/s")

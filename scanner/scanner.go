@@ -22,10 +22,8 @@ import (
 	"hash/maphash"
 	"io"
 	"log/slog"
-	"maps"
 	"net"
 	"os"
-	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -120,6 +118,10 @@ type Config struct {
 	// Roots are the roots of the PKIX information beside the DANE
 	// verdict; nil means the system roots.
 	Roots *x509.CertPool
+	// Replace removes a dataset already in the output directory (its
+	// manifest and table folders), once the inputs are open, instead of
+	// refusing to write there.
+	Replace bool
 	// Extra is added to the manifest's config object (e.g. the lab's seed).
 	Extra map[string]any
 	// Dial opens connections to resolvers; default a net.Dialer.
@@ -142,6 +144,14 @@ type Input struct {
 type Stats struct {
 	// Entries counts input entries read (valid, invalid and duplicate).
 	Entries atomic.Int64
+	// BytesRead counts the bytes of the inputs read so far as they are
+	// stored (compressed, for gzip), updated every few hundred entries:
+	// with the sizes of the input files it tells how far the scan has
+	// come without reading them twice.
+	BytesRead atomic.Int64
+	// ReadDone is set when Run has stopped reading the inputs: Entries is
+	// final then.
+	ReadDone atomic.Bool
 	// Done counts entries finished: rows written plus duplicates.
 	Done atomic.Int64
 	// Queries counts DNS queries sent.
@@ -225,13 +235,44 @@ type rowMsg struct {
 
 // Run scans the inputs and writes the dataset to outDir. It fails before
 // scanning, with nothing written, when an input cannot be opened, no
-// resolver is given, or outDir is not writable or already holds a dataset. Once the
-// scan runs, every input entry read becomes a row or a duplicate count.
-// When ctx ends, Run stops reading, lets the domains in flight finish for
-// cfg.Grace, flushes all tables, writes the manifest with complete=false and
-// returns it with ErrInterrupted. stats may be nil.
+// resolver is given, or outDir is not writable or already holds a dataset
+// (unless cfg.Replace). Once the scan runs, every input entry read becomes
+// a row or a duplicate count. When ctx ends, Run stops reading, lets the
+// domains in flight finish for cfg.Grace, flushes all tables, writes the
+// manifest with complete=false and returns it with ErrInterrupted. stats
+// may be nil.
 func Run(ctx context.Context, cfg Config, inputs []Input, outDir string, stats *Stats) (*datasets.Manifest, error) {
 	cfg.defaults()
+	return scanInto(ctx, &cfg, inputs, stats, func(start *datasets.Manifest) (sink, error) {
+		w, err := datasets.Create(outDir, start, datasets.CreateOptions{PartRows: cfg.PartRows, Replace: cfg.Replace})
+		if err != nil {
+			return nil, err
+		}
+		return w, nil
+	})
+}
+
+// sink takes a scan's rows and manifests: a *datasets.Writer in Run, a
+// memory one in tests. The writer goroutine owns it; Run takes it over to
+// Close it once that goroutine has returned.
+type sink interface {
+	WriteDomain(*datasets.Domain) error
+	WriteHost(*datasets.MXHost) error
+	WriteEndpoint(*datasets.Endpoint) error
+	// Flush finishes the open parts.
+	Flush() error
+	// Checkpoint saves the parts finished so far and counts c, when a
+	// part has been finished since it last did.
+	Checkpoint(c *datasets.Counts) error
+	// Close finishes the tables and saves the final manifest, setting its
+	// Parts.
+	Close(final *datasets.Manifest) error
+}
+
+// scanInto is Run writing to the sink that create returns for the first
+// manifest; create is called once everything else the scan needs is
+// ready. cfg has its defaults.
+func scanInto(ctx context.Context, cfg *Config, inputs []Input, stats *Stats, create func(start *datasets.Manifest) (sink, error)) (*datasets.Manifest, error) {
 	if stats == nil {
 		stats = new(Stats)
 	}
@@ -241,46 +282,141 @@ func Run(ctx context.Context, cfg Config, inputs []Input, outDir string, stats *
 	if len(inputs) == 0 {
 		return nil, errors.New("no input: give a file or - for stdin")
 	}
-	readers := make([]*datasets.InputReader, 0, len(inputs))
-	closeAll := func() {
-		for _, r := range readers {
-			r.Close()
+	readers, err := openInputs(inputs)
+	if err != nil {
+		return nil, err
+	}
+	defer closeInputs(readers)
+	s, err := newScan(cfg, stats)
+	if err != nil {
+		return nil, err
+	}
+	defer s.client.Close()
+	start := startManifest(cfg, readers)
+	out, err := create(start)
+	if err != nil {
+		return nil, err
+	}
+
+	// rows: written by readInputs (invalid and excluded names) and the
+	// domain workers it starts, read by the writer goroutine, closed here
+	// once readInputs has returned (after every worker).
+	rows := make(chan rowMsg, 4*cfg.Workers)
+	s.rows = rows
+	var counts datasets.Counts       // the writer goroutine's until it returns
+	writerErr := make(chan error, 1) // written once by the writer goroutine, read below
+	go func() {
+		writerErr <- writeRows(rows, out, &counts, cfg.FlushInterval, stats)
+	}()
+	totals, interrupted := s.readInputs(ctx, readers)
+	close(rows)
+	werr := <-writerErr
+
+	final := s.finalManifest(ctx, start, readers, totals, counts, interrupted)
+	if err := errors.Join(werr, out.Close(final)); err != nil {
+		return final, fmt.Errorf("write dataset: %w", err)
+	}
+	if interrupted {
+		return final, ErrInterrupted
+	}
+	if totals.InputErrors > 0 {
+		return final, fmt.Errorf("%d input file(s) could not be read to the end (see the log)", totals.InputErrors)
+	}
+	return final, nil
+}
+
+// finalManifest returns start completed when the scan has ended: the end
+// time, whether it is complete, the inputs' summaries, and counts with
+// the totals of what readInputs read and of the work done.
+func (s *scan) finalManifest(ctx context.Context, start *datasets.Manifest, readers []*datasets.InputReader, totals datasets.Totals, counts datasets.Counts, interrupted bool) *datasets.Manifest {
+	final := *start
+	final.Ended = s.cfg.Now().UTC()
+	final.Complete = !interrupted && totals.InputErrors == 0
+	if interrupted {
+		final.InterruptedBy = context.Cause(ctx).Error()
+	}
+	final.Inputs = nil
+	for _, r := range readers {
+		sum := r.Summary()
+		final.Inputs = append(final.Inputs, sum)
+		totals.InputLines += sum.Lines
+	}
+	totals.DNSQueries = s.client.Sent()
+	counts.Totals = &totals
+	if s.cfg.SMTP {
+		counts.SMTPWork = &datasets.SMTPWork{EndpointsProbed: s.stats.Endpoints.Load()}
+	}
+	if s.cfg.DNSSEC {
+		d := &s.stats.DNSSEC
+		counts.DNSSECWork = &datasets.DNSSECWork{
+			DNSSECVerifications: d.Verifications.Load(),
+			DNSSECSignatureHits: d.SignatureHits.Load(),
+			DNSSECCacheHits:     d.CacheHits.Load(),
+			DNSSECCacheMisses:   d.CacheMisses.Load(),
 		}
 	}
+	final.Counts = counts
+	return &final
+}
+
+// openInputs opens every input; on error it closes those it opened.
+func openInputs(inputs []Input) ([]*datasets.InputReader, error) {
+	readers := make([]*datasets.InputReader, 0, len(inputs))
 	for _, in := range inputs {
 		r, err := datasets.OpenInputWith(in.Path, datasets.InputOptions{Format: in.Format, Origin: in.Origin})
 		if err != nil {
-			closeAll()
+			closeInputs(readers)
 			return nil, err
 		}
 		readers = append(readers, r)
 	}
-	defer closeAll()
-	if _, err := os.Stat(filepath.Join(outDir, datasets.ManifestName)); err == nil {
-		return nil, fmt.Errorf("output directory %s already holds a dataset (%s); choose a new one, or give --replace", outDir, datasets.ManifestName)
-	}
-	if err := datasets.CheckWritable(outDir); err != nil {
-		return nil, err
-	}
+	return readers, nil
+}
 
-	meta := map[string]string{"danescan.scan_id": cfg.ScanID}
-	domains, err := datasets.NewTableWriter[datasets.Domain](outDir, datasets.TableDomains, datasets.WriterOptions{PartRows: cfg.PartRows, Metadata: meta})
-	if err != nil {
-		return nil, err
+func closeInputs(readers []*datasets.InputReader) {
+	for _, r := range readers {
+		r.Close()
 	}
-	hosts, err := datasets.NewTableWriter[datasets.MXHost](outDir, datasets.TableMXHosts, datasets.WriterOptions{PartRows: cfg.PartRows, Metadata: meta})
-	if err != nil {
-		domains.Close()
-		return nil, err
-	}
-	endpoints, err := datasets.NewTableWriter[datasets.Endpoint](outDir, datasets.TableEndpoints, datasets.WriterOptions{PartRows: cfg.PartRows, Metadata: meta})
-	if err != nil {
-		domains.Close()
-		hosts.Close()
-		return nil, err
-	}
-	tables := &tableSet{domains: domains, hosts: hosts, endpoints: endpoints}
+}
 
+// newScan returns the scan's shared state: the DNS client, the validator
+// and the SMTP pool as cfg asks. The caller closes s.client and sets
+// s.rows.
+func newScan(cfg *Config, stats *Stats) (*scan, error) {
+	client := &lookup.Client{
+		Servers: cfg.Resolvers,
+		Timeout: cfg.Timeout,
+		Retries: cfg.Retries,
+		Dial:    cfg.Dial,
+		MaxIdle: cfg.Workers,
+		// With validation in-process the resolver must not withhold bogus
+		// data: its reason is what the dataset records.
+		CheckingDisabled: cfg.DNSSEC,
+	}
+	if cfg.DNSQPS > 0 {
+		burst := int(cfg.DNSQPS / 10)
+		if burst < 1 {
+			burst = 1
+		}
+		client.Limiter = rate.NewLimiter(rate.Limit(cfg.DNSQPS), burst)
+	}
+	s := &scan{cfg: cfg, client: client, stats: stats, hosts: newHostCache(cfg.HostCacheSize)}
+	if cfg.DNSSEC {
+		s.validator = newValidator(cfg, client, stats)
+	}
+	if cfg.SMTP {
+		var err error
+		if s.smtp, err = newSMTPPool(cfg); err != nil {
+			client.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// startManifest returns the manifest written when the scan starts: the
+// settings, the inputs' paths and formats, no counts.
+func startManifest(cfg *Config, readers []*datasets.InputReader) *datasets.Manifest {
 	hostname, _ := os.Hostname()
 	man := &datasets.Manifest{
 		SchemaVersion: datasets.SchemaVersion,
@@ -302,7 +438,6 @@ func Run(ctx context.Context, cfg Config, inputs []Input, outDir string, stats *
 			"dnssec_enabled": cfg.DNSSEC,
 			"smtp_enabled":   cfg.SMTP,
 		},
-		Counts: map[string]int64{},
 	}
 	if cfg.DNSSEC {
 		man.Config["trust_anchors"] = cfg.TrustAnchorSource
@@ -318,197 +453,95 @@ func Run(ctx context.Context, cfg Config, inputs []Input, outDir string, stats *
 	for k, v := range cfg.Extra {
 		man.Config[k] = v
 	}
-
-	client := &lookup.Client{
-		Servers: cfg.Resolvers,
-		Timeout: cfg.Timeout,
-		Retries: cfg.Retries,
-		Dial:    cfg.Dial,
-		MaxIdle: cfg.Workers,
-		// With validation in-process the resolver must not withhold bogus
-		// data: its reason is what the dataset records.
-		CheckingDisabled: cfg.DNSSEC,
+	for _, r := range readers {
+		man.Inputs = append(man.Inputs, datasets.Input{Path: r.Summary().Path, Format: r.Format()})
 	}
-	if cfg.DNSQPS > 0 {
-		burst := int(cfg.DNSQPS / 10)
-		if burst < 1 {
-			burst = 1
-		}
-		client.Limiter = rate.NewLimiter(rate.Limit(cfg.DNSQPS), burst)
-	}
-	defer client.Close()
+	return man
+}
 
-	// Domains in flight go on for cfg.Grace after ctx ends, then their
-	// lookups are canceled.
+// bytesEvery is how many entries readInputs reads between two updates of
+// Stats.BytesRead.
+const bytesEvery = 256
+
+// readInputs reads the inputs to the end, or until ctx ends, and hands
+// every entry on: invalid and excluded names as rows, duplicates counted,
+// each distinct name to a domain worker (at most cfg.Workers at a time).
+// Domains in flight go on for cfg.Grace after ctx ends, then their lookups
+// are canceled. It returns when every worker has, with the counts of what
+// it read (Entries, Domains, Duplicates, Invalid, Excluded, InputErrors)
+// and whether ctx ended first.
+func (s *scan) readInputs(ctx context.Context, readers []*datasets.InputReader) (t datasets.Totals, interrupted bool) {
+	cfg := s.cfg
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 	stopGrace := context.AfterFunc(ctx, func() { time.AfterFunc(cfg.Grace, cancelWork) })
 	defer stopGrace()
 
-	// rows: written by the reader loop (invalid names) and the domain
-	// workers, read by the writer goroutine, closed by Run after every
-	// writer of it has returned.
-	rows := make(chan rowMsg, 4*cfg.Workers)
-	s := &scan{cfg: &cfg, client: client, rows: rows, stats: stats, hosts: newHostCache(cfg.HostCacheSize)}
-	if cfg.DNSSEC {
-		s.validator = newValidator(&cfg, client, stats)
-	}
-	if cfg.SMTP {
-		if s.smtp, err = newSMTPPool(&cfg); err != nil {
-			tables.close()
-			return nil, err
-		}
-	}
-
-	// The manifest is written now and again whenever a part is finished,
-	// with "complete": false, so that a dataset whose scan was killed or
-	// crashed still says what it holds; the final one replaces it.
-	for _, r := range readers {
-		man.Inputs = append(man.Inputs, datasets.Input{Path: r.Summary().Path, Format: r.Format()})
-	}
-	if err := datasets.WriteManifest(outDir, man); err != nil {
-		tables.close()
-		return nil, err
-	}
-	counts := make(map[string]int64)
-	checkpoint := func(parts []datasets.Part) error {
-		m := *man
-		m.Parts = parts
-		m.Counts = maps.Clone(counts)
-		return datasets.WriteManifest(outDir, &m)
-	}
-	writerErr := make(chan error, 1) // written once by the writer goroutine, read by Run
-	go func() {
-		writerErr <- writeRows(rows, tables, counts, cfg.FlushInterval, stats, checkpoint)
-	}()
-
 	seed := maphash.MakeSeed()
 	seen := make(map[uint64]struct{})
 	var g errgroup.Group
 	g.SetLimit(cfg.Workers)
-	var duplicates, invalid, distinct, inputErrors, excluded int64
-	interrupted := false
+	var before int64 // bytes of the inputs read to the end
 read:
 	for _, r := range readers {
-		for {
+		for n := 1; ; n++ {
 			if ctx.Err() != nil {
 				interrupted = true
 				break read
 			}
 			e, err := r.Next()
+			if n%bytesEvery == 0 || err != nil {
+				s.stats.BytesRead.Store(before + r.Summary().Bytes)
+			}
 			if err == io.EOF {
 				break
 			}
 			if err != nil {
-				inputErrors++
+				t.InputErrors++
 				cfg.Logger.Warn("input: stopped reading file", "path", r.Summary().Path, "err", err)
 				break
 			}
-			stats.Entries.Add(1)
+			s.stats.Entries.Add(1)
+			t.Entries++
 			if e.Err != nil {
-				invalid++
-				rows <- rowMsg{domain: invalidRow(cfg.ScanID, e, cfg.Now().UTC())}
+				t.Invalid++
+				s.rows <- rowMsg{domain: invalidRow(cfg.ScanID, e, cfg.Now().UTC())}
 				continue
 			}
 			if cfg.Exclude.Name(e.Domain) {
 				d := invalidRow(cfg.ScanID, e, cfg.Now().UTC())
 				d.Domain, d.Failure, d.Error = e.Domain, FailExcluded, "excluded by the exclusion list: not looked up"
 				d.MXKind = KindUnknown
-				excluded++
-				rows <- rowMsg{domain: d}
+				t.Excluded++
+				s.rows <- rowMsg{domain: d}
 				continue
 			}
 			h := maphash.String(seed, e.Domain)
 			if _, dup := seen[h]; dup {
-				duplicates++
-				stats.Done.Add(1)
+				t.Duplicates++
+				s.stats.Done.Add(1)
 				continue
 			}
 			seen[h] = struct{}{}
-			distinct++
+			t.Domains++
 			g.Go(func() error {
-				rows <- rowMsg{domain: s.domain(workCtx, e)}
+				s.rows <- rowMsg{domain: s.domain(workCtx, e)}
 				return nil
 			})
 		}
+		before += r.Summary().Bytes
 	}
+	s.stats.ReadDone.Store(true)
 	g.Wait()
-	close(rows)
-	werr := <-writerErr
-
-	man.Ended = cfg.Now().UTC()
-	man.Complete = !interrupted && inputErrors == 0
-	if interrupted {
-		man.InterruptedBy = context.Cause(ctx).Error()
-	}
-	man.Inputs = man.Inputs[:0]
-	for _, r := range readers {
-		sum := r.Summary()
-		man.Inputs = append(man.Inputs, sum)
-		man.Counts["input_lines"] += sum.Lines
-	}
-	man.Counts["entries"] = stats.Entries.Load()
-	man.Counts["domains"] = distinct
-	man.Counts["duplicates"] = duplicates
-	man.Counts["invalid"] = invalid
-	man.Counts["excluded"] = excluded
-	if cfg.SMTP {
-		man.Counts["endpoints_probed"] = stats.Endpoints.Load()
-	}
-	man.Counts["input_errors"] = inputErrors
-	man.Counts["dns_queries"] = client.Sent()
-	if cfg.DNSSEC {
-		man.Counts["dnssec_verifications"] = stats.DNSSEC.Verifications.Load()
-		man.Counts["dnssec_signature_hits"] = stats.DNSSEC.SignatureHits.Load()
-		man.Counts["dnssec_cache_hits"] = stats.DNSSEC.CacheHits.Load()
-		man.Counts["dnssec_cache_misses"] = stats.DNSSEC.CacheMisses.Load()
-	}
-	for k, v := range counts {
-		man.Counts[k] = v
-	}
-	man.Parts = tables.parts()
-	if err := datasets.WriteManifest(outDir, man); err != nil {
-		return man, err
-	}
-	if werr != nil {
-		return man, fmt.Errorf("write dataset: %w", werr)
-	}
-	if interrupted {
-		return man, ErrInterrupted
-	}
-	if inputErrors > 0 {
-		return man, fmt.Errorf("%d input file(s) could not be read to the end (see the log)", inputErrors)
-	}
-	return man, nil
+	return t, interrupted
 }
 
-// tableSet is the writers of a dataset's tables.
-type tableSet struct {
-	domains   *datasets.TableWriter[datasets.Domain]
-	hosts     *datasets.TableWriter[datasets.MXHost]
-	endpoints *datasets.TableWriter[datasets.Endpoint]
-}
-
-func (t *tableSet) partCount() int {
-	return t.domains.PartCount() + t.hosts.PartCount() + t.endpoints.PartCount()
-}
-
-func (t *tableSet) parts() []datasets.Part {
-	return append(append(t.domains.Parts(), t.hosts.Parts()...), t.endpoints.Parts()...)
-}
-
-func (t *tableSet) flush() error {
-	return errors.Join(t.domains.Flush(), t.hosts.Flush(), t.endpoints.Flush())
-}
-
-func (t *tableSet) close() error {
-	return errors.Join(t.domains.Close(), t.hosts.Close(), t.endpoints.Close())
-}
-
-// writeRows owns the table writers: it is the only goroutine that touches
-// them. It counts what the summary reports, calls checkpoint with all parts
-// whenever a part has been finished, and closes the writers.
-func writeRows(rows <-chan rowMsg, t *tableSet, counts map[string]int64, every time.Duration, stats *Stats, checkpoint func([]datasets.Part) error) error {
+// writeRows is the writer goroutine: the only one that touches out until
+// rows is closed. It writes every row, counts what the summary reports
+// into counts, finishes the open parts every flush interval and
+// checkpoints out whenever a part has been finished. It returns the first
+// error of out; the rows that follow it are still counted.
+func writeRows(rows <-chan rowMsg, out sink, counts *datasets.Counts, every time.Duration, stats *Stats) error {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	var err error
@@ -517,91 +550,94 @@ func writeRows(rows <-chan rowMsg, t *tableSet, counts map[string]int64, every t
 			err = e
 		}
 	}
-	nparts := 0
 	for {
-		if n := t.partCount(); n != nparts {
-			nparts = n
-			keep(checkpoint(t.parts()))
-		}
+		keep(out.Checkpoint(counts))
 		select {
 		case <-tick.C:
-			keep(t.flush())
+			keep(out.Flush())
 		case m, ok := <-rows:
 			if !ok {
-				keep(t.close())
 				return err
 			}
 			switch {
 			case m.domain != nil:
 				countDomain(counts, m.domain)
-				keep(t.domains.Write(m.domain))
+				keep(out.WriteDomain(m.domain))
 				stats.Done.Add(1)
 			case m.host != nil:
 				countHost(counts, m.host)
-				keep(t.hosts.Write(m.host))
+				keep(out.WriteHost(m.host))
 			default:
 				countEndpoint(counts, m.endpoint)
-				keep(t.endpoints.Write(m.endpoint))
+				keep(out.WriteEndpoint(m.endpoint))
 			}
 		}
 	}
 }
 
-func countDomain(c map[string]int64, d *datasets.Domain) {
-	c["rows_domains"]++
+// add counts one more row under key in *m, making the map when needed.
+func add(m *map[string]int64, key string) {
+	if *m == nil {
+		*m = make(map[string]int64)
+	}
+	(*m)[key]++
+}
+
+func countDomain(c *datasets.Counts, d *datasets.Domain) {
+	c.RowsDomains++
 	if d.Failure != "" {
-		c["failure_"+d.Failure]++
+		add(&c.Failures, d.Failure)
 	}
 	switch d.MXKind {
 	case KindMX, KindMixedNullMX:
-		c["with_mx"]++
+		c.WithMX++
 	case KindNullMX:
-		c["null_mx"]++
+		c.NullMX++
 	case KindImplicit:
-		c["implicit_mx"]++
+		c.ImplicitMX++
 	}
 	if d.MXSecure {
-		c["mx_secure"]++
+		c.MXSecure++
 	}
 	if d.TLSAAllMX {
-		c["tlsa_all_mx"]++
+		c.TLSAAllMX++
 	} else if d.MXHostsWithTLSA > 0 {
-		c["tlsa_some_mx"]++
+		c.TLSASomeMX++
 	}
 	if d.MTASTSPublished {
-		c["mta_sts"]++
+		c.MTASTS++
 	}
 	if d.DANE != "" {
-		c["dane_"+string(d.DANE)]++
+		add(&c.DANE, string(d.DANE))
 	}
 	if d.TLSRPTPublished {
-		c["tlsrpt"]++
+		c.TLSRPT++
 	}
 }
 
-func countHost(c map[string]int64, h *datasets.MXHost) {
-	c["rows_mx_hosts"]++
+func countHost(c *datasets.Counts, h *datasets.MXHost) {
+	c.RowsMXHosts++
 	if h.Failure != "" {
-		c["host_failure_"+h.Failure]++
+		add(&c.HostFailures, h.Failure)
 	}
 	if len(h.TLSA.Records) > 0 {
-		c["mx_hosts_with_tlsa"]++
+		c.MXHostsWithTLSA++
 	}
 	if h.AddressesSecure {
-		c["hosts_addresses_secure"]++
+		c.HostsAddressesSecure++
 	}
 	if h.TLSAState != "" {
-		c["hosts_tlsa_"+string(h.TLSAState)]++
+		add(&c.HostsTLSA, string(h.TLSAState))
 	}
 	if h.DANEStatus != "" {
-		c["hosts_dane_"+string(h.DANEStatus)]++
+		add(&c.HostsDANE, string(h.DANEStatus))
 	}
 }
 
-func countEndpoint(c map[string]int64, e *datasets.Endpoint) {
-	c["rows_endpoints"]++
+func countEndpoint(c *datasets.Counts, e *datasets.Endpoint) {
+	c.RowsEndpoints++
 	if e.Failure != "" {
-		c["endpoint_failure_"+e.Failure]++
+		add(&c.EndpointFailures, e.Failure)
 	}
-	c["endpoint_dane_"+string(e.DANEStatus)]++
+	add(&c.EndpointsDANE, string(e.DANEStatus))
 }

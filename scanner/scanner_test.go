@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"os"
@@ -191,25 +192,59 @@ func writeFile(t *testing.T, name, content string) string {
 	return p
 }
 
-func runTestScan(t *testing.T, f *fakeResolver, list string) (*datasets.Manifest, map[string]datasets.Domain, map[string]datasets.MXHost, string) {
+// memSink keeps a scan's rows and final manifest in memory. Its writes
+// fail with failWrite when that is set.
+type memSink struct {
+	domains   []datasets.Domain
+	hosts     []datasets.MXHost
+	endpoints []datasets.Endpoint
+	final     *datasets.Manifest
+	failWrite error
+}
+
+func (m *memSink) WriteDomain(d *datasets.Domain) error {
+	m.domains = append(m.domains, *d)
+	return m.failWrite
+}
+
+func (m *memSink) WriteHost(h *datasets.MXHost) error {
+	m.hosts = append(m.hosts, *h)
+	return m.failWrite
+}
+
+func (m *memSink) WriteEndpoint(e *datasets.Endpoint) error {
+	m.endpoints = append(m.endpoints, *e)
+	return m.failWrite
+}
+
+func (m *memSink) Flush() error                         { return nil }
+func (m *memSink) Checkpoint(*datasets.Counts) error    { return nil }
+func (m *memSink) Close(final *datasets.Manifest) error { m.final = final; return nil }
+
+// scanMemory scans inputs as Run does, into mem instead of a dataset
+// directory, and returns Run's manifest and error.
+func scanMemory(ctx context.Context, cfg Config, inputs []Input, stats *Stats, mem *memSink) (*datasets.Manifest, error) {
+	cfg.defaults()
+	return scanInto(ctx, &cfg, inputs, stats, func(*datasets.Manifest) (sink, error) { return mem, nil })
+}
+
+// runTestScan scans list with f as the resolver, in memory, and returns
+// the manifest and the rows by domain (invalid lines under
+// "input:<line>") and by host.
+func runTestScan(t *testing.T, f *fakeResolver, list string) (*datasets.Manifest, map[string]datasets.Domain, map[string]datasets.MXHost) {
 	t.Helper()
 	addr := f.start(t)
-	out := filepath.Join(t.TempDir(), "out")
 	cfg := Config{Resolvers: []string{addr}, Workers: 8, Timeout: 200 * time.Millisecond, Retries: -1, ScanID: "test-scan"}
-	man, err := Run(context.Background(), cfg, []Input{{Path: writeFile(t, "list.txt", list)}}, out, nil)
+	var mem memSink
+	man, err := scanMemory(context.Background(), cfg, []Input{{Path: writeFile(t, "list.txt", list)}}, nil, &mem)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	doms, err := datasets.ReadTable[datasets.Domain](out, datasets.TableDomains)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hosts, err := datasets.ReadTable[datasets.MXHost](out, datasets.TableMXHosts)
-	if err != nil {
-		t.Fatal(err)
+	if mem.final != man {
+		t.Errorf("the sink was closed with %p, Run returned %p", mem.final, man)
 	}
 	dm := map[string]datasets.Domain{}
-	for _, d := range doms {
+	for _, d := range mem.domains {
 		key := d.Domain
 		if key == "" {
 			key = "input:" + d.Input
@@ -220,19 +255,19 @@ func runTestScan(t *testing.T, f *fakeResolver, list string) (*datasets.Manifest
 		dm[key] = d
 	}
 	hm := map[string]datasets.MXHost{}
-	for _, h := range hosts {
+	for _, h := range mem.hosts {
 		if _, dup := hm[h.Host]; dup {
 			t.Errorf("two mx_hosts rows for %q", h.Host)
 		}
 		hm[h.Host] = h
 	}
-	return man, dm, hm, out
+	return man, dm, hm
 }
 
 func TestRunDomains(t *testing.T) {
 	f := newFakeResolver(t, testZone)
 	f.servfail["broken.test."] = true
-	man, doms, hosts, _ := runTestScan(t, f, testList)
+	man, doms, hosts := runTestScan(t, f, testList)
 
 	type want struct {
 		kind, failure string
@@ -283,8 +318,8 @@ func TestRunDomains(t *testing.T) {
 		if !ok || bad.Failure != FailInvalidName || bad.InputLine != 17 {
 			t.Errorf("invalid line row = %+v", bad)
 		}
-		if man.Counts["duplicates"] != 1 || man.Counts["invalid"] != 1 || man.Counts["domains"] != int64(len(tests)) {
-			t.Errorf("counts = %v", man.Counts)
+		if c := man.Counts; c.Duplicates != 1 || c.Invalid != 1 || c.Domains != int64(len(tests)) {
+			t.Errorf("counts = %+v", c.Totals)
 		}
 		if doms["half.test"].Input != "Half.Test." || doms["half.test"].InputLine != 3 {
 			t.Errorf("half.test keeps its input text and line: %+v", doms["half.test"])
@@ -339,8 +374,8 @@ func TestRunDomains(t *testing.T) {
 		if !man.Complete || man.ScanID != "test-scan" || man.SchemaVersion != datasets.SchemaVersion || len(man.Inputs) != 1 || man.Inputs[0].SHA256 == "" {
 			t.Errorf("manifest = %+v", man)
 		}
-		if man.Counts["rows_domains"] != int64(len(doms)) || man.Counts["rows_mx_hosts"] != int64(len(hosts)) {
-			t.Errorf("row counts %v, tables have %d and %d", man.Counts, len(doms), len(hosts))
+		if man.Counts.RowsDomains != int64(len(doms)) || man.Counts.RowsMXHosts != int64(len(hosts)) {
+			t.Errorf("row counts %d and %d, tables have %d and %d", man.Counts.RowsDomains, man.Counts.RowsMXHosts, len(doms), len(hosts))
 		}
 	})
 }
@@ -354,7 +389,7 @@ func TestRunSharedHostProbedOnce(t *testing.T) {
 		list.WriteString(name + "\n")
 	}
 	f := newFakeResolver(t, zone.String())
-	_, doms, hosts, _ := runTestScan(t, f, list.String())
+	_, doms, hosts := runTestScan(t, f, list.String())
 	if len(doms) != 300 || len(hosts) != 1 {
 		t.Fatalf("%d domain rows and %d host rows, want 300 and 1", len(doms), len(hosts))
 	}
@@ -362,6 +397,79 @@ func TestRunSharedHostProbedOnce(t *testing.T) {
 	if got, want := f.queries.Load(), int64(300*3+3); got != want {
 		t.Errorf("%d queries, want %d: the shared host was not probed once", got, want)
 	}
+}
+
+// TestRunWritesDataset is the disk path of TestRunDomains: Run writes the
+// rows as parts of at most PartRows rows, lists them all in the manifest
+// it returns, and that manifest is the one on disk.
+func TestRunWritesDataset(t *testing.T) {
+	f := newFakeResolver(t, testZone)
+	addr := f.start(t)
+	out := filepath.Join(t.TempDir(), "out")
+	cfg := Config{Resolvers: []string{addr}, Workers: 8, Timeout: 200 * time.Millisecond, Retries: -1, ScanID: "test-scan", PartRows: 4}
+	man, err := Run(context.Background(), cfg, []Input{{Path: writeFile(t, "list.txt", testList)}}, out, nil)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	disk, err := datasets.ReadManifest(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(jsonOf(t, man), jsonOf(t, disk)) {
+		t.Errorf("manifest on disk (-want +got):\n-%s\n+%s", jsonOf(t, man), jsonOf(t, disk))
+	}
+	doms := readTable[datasets.Domain](t, out, datasets.TableDomains)
+	hosts := readTable[datasets.MXHost](t, out, datasets.TableMXHosts)
+	if got, want := []int64{int64(len(doms)), int64(len(hosts))}, []int64{man.Counts.RowsDomains, man.Counts.RowsMXHosts}; !reflect.DeepEqual(got, want) || len(doms) != 16 {
+		t.Errorf("domains and mx_hosts rows read back: %d; the manifest counts %d (and 16 domains rows)", got, want)
+	}
+	perTable := map[string]int64{}
+	for _, p := range man.Parts {
+		if p.Rows > 4 {
+			t.Errorf("part %s has %d rows, more than PartRows", p.Path, p.Rows)
+		}
+		perTable[p.Table] += p.Rows
+	}
+	if perTable[datasets.TableDomains] != int64(len(doms)) || perTable[datasets.TableMXHosts] != int64(len(hosts)) {
+		t.Errorf("the parts listed hold %v rows; the tables %d and %d", perTable, len(doms), len(hosts))
+	}
+}
+
+// TestRunSinkError: when the dataset cannot be written, Run still reads
+// every entry, counts every row and closes the dataset with the final
+// manifest, and says so in its error.
+func TestRunSinkError(t *testing.T) {
+	f := newFakeResolver(t, testZone)
+	addr := f.start(t)
+	cfg := Config{Resolvers: []string{addr}, Workers: 8, Timeout: 200 * time.Millisecond, Retries: -1}
+	mem := memSink{failWrite: errors.New("disk full")}
+	man, err := scanMemory(context.Background(), cfg, []Input{{Path: writeFile(t, "list.txt", testList)}}, nil, &mem)
+	if err == nil || !strings.Contains(err.Error(), "write dataset: disk full") {
+		t.Fatalf("Run = %v; want the write error", err)
+	}
+	if man == nil || mem.final != man || man.Counts.RowsDomains != 16 || man.Counts.Entries != 17 {
+		t.Errorf("manifest %+v, sink closed with %p; want the final manifest with every row counted", man, mem.final)
+	}
+}
+
+// readTable reads a table of the dataset in dir, or fails the test.
+func readTable[T any](t *testing.T, dir, table string) []T {
+	t.Helper()
+	rows, err := datasets.ReadTable[T](dir, table)
+	if err != nil {
+		t.Fatalf("read table %s: %v", table, err)
+	}
+	return rows
+}
+
+// jsonOf returns v as JSON.
+func jsonOf(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func TestRunInterrupted(t *testing.T) {
@@ -402,8 +510,8 @@ func TestRunInterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatalf("dataset unreadable after interrupt: %v", err)
 	}
-	if int64(len(doms)) != disk.Counts["entries"] || len(doms) == 0 || len(doms) == 50 {
-		t.Errorf("%d rows for %d entries read", len(doms), disk.Counts["entries"])
+	if int64(len(doms)) != disk.Counts.Entries || len(doms) == 0 || len(doms) == 50 {
+		t.Errorf("%d rows for %d entries read", len(doms), disk.Counts.Entries)
 	}
 	interrupted := 0
 	for _, d := range doms {

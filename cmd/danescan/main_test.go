@@ -198,7 +198,7 @@ func checkManifest(t *testing.T, dir string, wantInput datasets.Input, rows int)
 	if got != wantInput {
 		t.Errorf("manifest input (-want +got):\n-%+v\n+%+v", wantInput, got)
 	}
-	if n := m.Counts["rows_domains"]; n != int64(rows) {
+	if n := m.Counts.RowsDomains; n != int64(rows) {
 		t.Errorf("manifest counts rows_domains = %d; the domains table has %d rows", n, rows)
 	}
 }
@@ -475,7 +475,7 @@ func TestLab(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ReadTable(domains): %v", err)
 	}
-	if n := m.Counts["rows_domains"]; n != int64(len(rows)) {
+	if n := m.Counts.RowsDomains; n != int64(len(rows)) {
 		t.Errorf("manifest counts rows_domains = %d; the domains table has %d rows", n, len(rows))
 	}
 
@@ -678,7 +678,7 @@ func TestScanInterruptedBySIGINT(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ReadTable(domains): %v", err)
 	}
-	if n := m.Counts["rows_domains"]; n != int64(len(rows)) {
+	if n := m.Counts.RowsDomains; n != int64(len(rows)) {
 		t.Errorf("manifest counts rows_domains = %d; the domains table has %d rows", n, len(rows))
 	}
 	if all := len(expect(w.InputLines(), nil).ranks); len(rows) < 50 || len(rows) >= all {

@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"runtime/pprof"
-	"sort"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -276,20 +277,13 @@ func runScan(ctx context.Context, cfg scanner.Config, inputs []scanner.Input, f 
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if f.replace {
-		if err := checkInputs(inputs); err != nil {
-			fmt.Fprintf(stderr, "danescan: %v\n", err)
-			return exitUsage
-		}
-		if err := datasets.Remove(f.out); err != nil {
-			fmt.Fprintf(stderr, "danescan: %v\n", err)
-			return exitUsage
-		}
-	}
+	// The scan removes the dataset in --out only once the inputs are open,
+	// so --replace never deletes one for a scan that cannot start.
+	cfg.Replace = f.replace
 	var stats scanner.Stats
 	stopProgress := func() {}
 	if !f.quiet {
-		stopProgress = startProgress(&stats, countEntries(inputs), stderr, logger)
+		stopProgress = startProgress(&stats, inputSize(inputs), stderr, logger)
 	}
 	start := time.Now()
 	man, err := scanner.Run(ctx, cfg, inputs, f.out, &stats)
@@ -311,56 +305,64 @@ func runScan(ctx context.Context, cfg scanner.Config, inputs []scanner.Input, f 
 	return exitOK
 }
 
-// checkInputs opens and closes every input (stdin excepted), so that
-// --replace never deletes a dataset for a scan that cannot start.
-func checkInputs(inputs []scanner.Input) error {
-	for _, in := range inputs {
-		if in.Path == "-" {
-			continue
-		}
-		r, err := datasets.OpenInputWith(in.Path, datasets.InputOptions{Format: in.Format, Origin: in.Origin})
-		if err != nil {
-			return err
-		}
-		r.Close()
-	}
-	return nil
-}
-
-// countEntries counts the entries of the inputs for the progress bar's
-// total with a first pass of the same reader the scan uses (format
-// detection and gzip included); -1 when unknown: stdin, zone files (whose
-// delegations are not known before reading), or an unreadable input (the
-// scan reports that one).
-func countEntries(inputs []scanner.Input) int64 {
+// inputSize returns the total size of the inputs when every one is a
+// regular file, and -1 otherwise (stdin, a pipe such as a shell's <(...),
+// a FIFO): it looks at them without opening them, as a stream can be read
+// only once, by the scan.
+func inputSize(inputs []scanner.Input) int64 {
 	var total int64
 	for _, in := range inputs {
 		if in.Path == "-" {
 			return -1
 		}
-		r, err := datasets.OpenInputWith(in.Path, datasets.InputOptions{Format: in.Format, Origin: in.Origin})
-		if err != nil {
+		fi, err := os.Stat(in.Path)
+		if err != nil || !fi.Mode().IsRegular() {
 			return -1
 		}
-		if r.Format() == datasets.FormatZone {
-			r.Close()
-			return -1
-		}
-		for {
-			_, err := r.Next()
-			if err != nil {
-				break
-			}
-			total++
-		}
-		r.Close()
+		total += fi.Size()
 	}
 	return total
 }
 
+// progress is what the scan has done, read from scanner.Stats.
+type progress struct {
+	readDone  bool  // the inputs are read: entries is final
+	entries   int64 // entries read
+	bytesRead int64 // bytes of the inputs read
+	done      int64 // entries finished
+}
+
+// loadProgress reads stats, ReadDone first, so that entries is final when
+// readDone is set.
+func loadProgress(stats *scanner.Stats) progress {
+	readDone := stats.ReadDone.Load()
+	return progress{readDone: readDone, entries: stats.Entries.Load(), bytesRead: stats.BytesRead.Load(), done: stats.Done.Load()}
+}
+
+// total returns the number of entries the scan will have finished at the
+// end: the entries read, once the inputs are read to the end; before that
+// (or when reading stopped early), when size (the inputs' bytes) is known,
+// an estimate from the share of it read so far, never below done+1 so
+// that the bar of a scan that is running or was interrupted is not full;
+// -1 when the inputs are streams still being read.
+func (p progress) total(size int64) int64 {
+	if p.readDone && (size < 0 || p.bytesRead >= size) {
+		return max(p.entries, 1)
+	}
+	if size < 0 {
+		return -1
+	}
+	est := p.entries
+	if read := min(p.bytesRead, size); read > 0 {
+		est = int64(float64(p.entries) * float64(size) / float64(read))
+	}
+	return max(est, p.done+1)
+}
+
 // startProgress draws a progress bar on stderr when it is a terminal, and
-// logs a line every 10 seconds otherwise. The returned func stops it.
-func startProgress(stats *scanner.Stats, total int64, stderr io.Writer, logger *slog.Logger) func() {
+// logs a line every 10 seconds otherwise. size is the inputs' total size,
+// -1 for streams: their bar has no total. The returned func stops it.
+func startProgress(stats *scanner.Stats, size int64, stderr io.Writer, logger *slog.Logger) func() {
 	done := make(chan struct{})  // closed by the returned func
 	ended := make(chan struct{}) // closed by the goroutine when it returns
 	isTerm := false
@@ -370,7 +372,9 @@ func startProgress(stats *scanner.Stats, total int64, stderr io.Writer, logger *
 	go func() {
 		defer close(ended)
 		if isTerm {
-			bar := progressbar.NewOptions64(total,
+			// The bar's mode is set once: a bar without a total (a spinner)
+			// cannot take one later.
+			bar := progressbar.NewOptions64(loadProgress(stats).total(size),
 				progressbar.OptionSetWriter(stderr),
 				progressbar.OptionSetDescription("scanning"),
 				progressbar.OptionShowCount(),
@@ -380,16 +384,23 @@ func startProgress(stats *scanner.Stats, total int64, stderr io.Writer, logger *
 				progressbar.OptionThrottle(200*time.Millisecond),
 				progressbar.OptionFullWidth(),
 			)
+			update := func() {
+				p := loadProgress(stats)
+				if size >= 0 {
+					bar.ChangeMax64(p.total(size))
+				}
+				bar.Set64(p.done)
+			}
 			t := time.NewTicker(200 * time.Millisecond)
 			defer t.Stop()
 			for {
 				select {
 				case <-t.C:
-					bar.Set64(stats.Done.Load())
+					update()
 				case <-done:
 					// Exit, not Finish: an interrupted scan's bar stays
 					// where it stopped instead of jumping to 100 %.
-					bar.Set64(stats.Done.Load())
+					update()
 					bar.Exit()
 					fmt.Fprintln(stderr)
 					return
@@ -402,10 +413,11 @@ func startProgress(stats *scanner.Stats, total int64, stderr io.Writer, logger *
 		for {
 			select {
 			case <-t.C:
-				n := stats.Done.Load()
+				p := loadProgress(stats)
+				n := p.done
 				rate := float64(n) / time.Since(start).Seconds()
 				args := []any{"done", n, "domains_per_s", int(rate), "dns_queries", stats.Queries.Load(), "mx_hosts", stats.Hosts.Load()}
-				if total > 0 {
+				if total := p.total(size); total > 0 {
 					args = append(args, "total", total)
 					if rate > 0 {
 						args = append(args, "eta", (time.Duration(float64(total-n)/rate) * time.Second).Round(time.Second).String())
@@ -426,6 +438,10 @@ func startProgress(stats *scanner.Stats, total int64, stderr io.Writer, logger *
 // printSummary writes the short report of a finished (or interrupted) scan.
 func printSummary(w io.Writer, m *datasets.Manifest, out string, elapsed time.Duration) {
 	c := m.Counts
+	t := c.Totals
+	if t == nil {
+		t = new(datasets.Totals) // a manifest written while the scan ran
+	}
 	state := "complete"
 	if !m.Complete {
 		state = "INCOMPLETE"
@@ -434,76 +450,74 @@ func printSummary(w io.Writer, m *datasets.Manifest, out string, elapsed time.Du
 		}
 	}
 	pct := func(n int64) string {
-		if c["domains"] == 0 {
+		if t.Domains == 0 {
 			return ""
 		}
-		return fmt.Sprintf(" (%.1f%%)", 100*float64(n)/float64(c["domains"]))
+		return fmt.Sprintf(" (%.1f%%)", 100*float64(n)/float64(t.Domains))
 	}
 	fmt.Fprintf(w, "scan %s: %s\n", m.ScanID, state)
-	fmt.Fprintf(w, "  input entries           %d (%d duplicates, %d invalid names)\n", c["entries"], c["duplicates"], c["invalid"])
-	fmt.Fprintf(w, "  domains scanned         %d\n", c["domains"])
-	fmt.Fprintf(w, "  with MX                 %d%s\n", c["with_mx"], pct(c["with_mx"]))
-	fmt.Fprintf(w, "  null MX                 %d%s\n", c["null_mx"], pct(c["null_mx"]))
-	fmt.Fprintf(w, "  implicit MX             %d%s\n", c["implicit_mx"], pct(c["implicit_mx"]))
-	fmt.Fprintf(w, "  TLSA at every MX host   %d%s\n", c["tlsa_all_mx"], pct(c["tlsa_all_mx"]))
-	fmt.Fprintf(w, "  TLSA at some MX hosts   %d%s\n", c["tlsa_some_mx"], pct(c["tlsa_some_mx"]))
-	fmt.Fprintf(w, "  MTA-STS / TLS-RPT       %d / %d\n", c["mta_sts"], c["tlsrpt"])
-	fmt.Fprintf(w, "  MX hosts probed         %d (%d with TLSA)\n", c["rows_mx_hosts"], c["mx_hosts_with_tlsa"])
+	fmt.Fprintf(w, "  input entries           %d (%d duplicates, %d invalid names)\n", t.Entries, t.Duplicates, t.Invalid)
+	fmt.Fprintf(w, "  domains scanned         %d\n", t.Domains)
+	fmt.Fprintf(w, "  with MX                 %d%s\n", c.WithMX, pct(c.WithMX))
+	fmt.Fprintf(w, "  null MX                 %d%s\n", c.NullMX, pct(c.NullMX))
+	fmt.Fprintf(w, "  implicit MX             %d%s\n", c.ImplicitMX, pct(c.ImplicitMX))
+	fmt.Fprintf(w, "  TLSA at every MX host   %d%s\n", c.TLSAAllMX, pct(c.TLSAAllMX))
+	fmt.Fprintf(w, "  TLSA at some MX hosts   %d%s\n", c.TLSASomeMX, pct(c.TLSASomeMX))
+	fmt.Fprintf(w, "  MTA-STS / TLS-RPT       %d / %d\n", c.MTASTS, c.TLSRPT)
+	fmt.Fprintf(w, "  MX hosts probed         %d (%d with TLSA)\n", c.RowsMXHosts, c.MXHostsWithTLSA)
 	if on, _ := m.Config["dnssec_enabled"].(bool); on {
 		hostPct := func(n int64) string {
-			if c["rows_mx_hosts"] == 0 {
+			if c.RowsMXHosts == 0 {
 				return ""
 			}
-			return fmt.Sprintf(" (%.1f%%)", 100*float64(n)/float64(c["rows_mx_hosts"]))
+			return fmt.Sprintf(" (%.1f%%)", 100*float64(n)/float64(c.RowsMXHosts))
 		}
 		fmt.Fprintf(w, "  DNSSEC                  validated from %v\n", m.Config["trust_anchors"])
-		fmt.Fprintf(w, "  MX secure               %d%s\n", c["mx_secure"], pct(c["mx_secure"]))
-		fmt.Fprintf(w, "  hosts, secure addresses %d%s\n", c["hosts_addresses_secure"], hostPct(c["hosts_addresses_secure"]))
-		fmt.Fprintf(w, "  hosts, TLSA dane        %d%s\n", c["hosts_tlsa_dane"], hostPct(c["hosts_tlsa_dane"]))
-		fmt.Fprintf(w, "  hosts, TLSA unusable    %d%s\n", c["hosts_tlsa_unusable"], hostPct(c["hosts_tlsa_unusable"]))
-		fmt.Fprintf(w, "  hosts, TLSA skipped     %d%s\n", c["hosts_tlsa_skipped"], hostPct(c["hosts_tlsa_skipped"]))
+		fmt.Fprintf(w, "  MX secure               %d%s\n", c.MXSecure, pct(c.MXSecure))
+		fmt.Fprintf(w, "  hosts, secure addresses %d%s\n", c.HostsAddressesSecure, hostPct(c.HostsAddressesSecure))
+		for _, state := range []datasets.TLSAState{datasets.TLSAStateDANE, datasets.TLSAStateUnusable, datasets.TLSAStateSkipped} {
+			n := c.HostsTLSA[string(state)]
+			fmt.Fprintf(w, "  %-23s %d%s\n", "hosts, TLSA "+string(state), n, hostPct(n))
+		}
 	}
 	if on, _ := m.Config["smtp_enabled"].(bool); on {
-		fmt.Fprintf(w, "  DANE on every MX host   %d%s (some: %d, none: %d)\n", c["dane_all"], pct(c["dane_all"]), c["dane_some"], c["dane_none"])
-		fmt.Fprintf(w, "  endpoints probed        %d (pass %d, fail %d, no usable records %d, transport failed %d, not applicable %d, excluded %d)\n",
-			c["rows_endpoints"], c["endpoint_dane_pass"], c["endpoint_dane_fail"], c["endpoint_dane_no_usable_records"],
-			c["endpoint_dane_transport_failed"], c["endpoint_dane_not_applicable"], c["endpoint_failure_excluded"])
-		var efails []string
-		for k, v := range c {
-			if cls, ok := strings.CutPrefix(k, "endpoint_failure_"); ok {
-				efails = append(efails, fmt.Sprintf("%s %d", cls, v))
-			}
-		}
-		sort.Strings(efails)
-		if len(efails) > 0 {
-			fmt.Fprintf(w, "  SMTP failures by class  %s\n", strings.Join(efails, ", "))
+		dane := func(v datasets.DANECoverage) int64 { return c.DANE[string(v)] }
+		fmt.Fprintf(w, "  DANE on every MX host   %d%s (some: %d, none: %d)\n", dane(datasets.DANEAll), pct(dane(datasets.DANEAll)), dane(datasets.DANESome), dane(datasets.DANENone))
+		ep := func(v datasets.DANEStatus) int64 { return c.EndpointsDANE[string(v)] }
+		fmt.Fprintf(w, "  endpoints probed        %d (pass %d, fail %d, no usable records %d, transport failed %d, tlsa lookup failed %d, not applicable %d, excluded %d)\n",
+			c.RowsEndpoints, ep(datasets.DANEPass), ep(datasets.DANEFail), ep(datasets.DANENoUsable),
+			ep(datasets.DANETransportFailed), ep(datasets.DANETLSALookupFailed), ep(datasets.DANENotApplicable), c.EndpointFailures["excluded"])
+		if len(c.EndpointFailures) > 0 {
+			fmt.Fprintf(w, "  SMTP failures by class  %s\n", byClass(c.EndpointFailures))
 		}
 	}
-	var fails []string
-	for k, v := range c {
-		if cls, ok := strings.CutPrefix(k, "failure_"); ok {
-			fails = append(fails, fmt.Sprintf("%s %d", cls, v))
-		}
+	fails := "none"
+	if len(c.Failures) > 0 {
+		fails = byClass(c.Failures)
 	}
-	sort.Strings(fails)
-	if len(fails) == 0 {
-		fails = []string{"none"}
-	}
-	fmt.Fprintf(w, "  failures by class       %s\n", strings.Join(fails, ", "))
+	fmt.Fprintf(w, "  failures by class       %s\n", fails)
 	secs := elapsed.Seconds()
-	fmt.Fprintf(w, "  DNS queries             %d (%.0f/s)\n", c["dns_queries"], float64(c["dns_queries"])/secs)
-	if v := c["dnssec_verifications"]; v > 0 {
-		hits, misses := c["dnssec_cache_hits"], c["dnssec_cache_misses"]
-		sh := c["dnssec_signature_hits"]
+	fmt.Fprintf(w, "  DNS queries             %d (%.0f/s)\n", t.DNSQueries, float64(t.DNSQueries)/secs)
+	if v := c.DNSSECWork; v != nil && v.DNSSECVerifications > 0 {
+		hits, misses, sh := v.DNSSECCacheHits, v.DNSSECCacheMisses, v.DNSSECSignatureHits
 		fmt.Fprintf(w, "  DNSSEC work             %d signature verifications (%.0f/s), %d more found verified before (%.1f%%)\n",
-			v, float64(v)/secs, sh, 100*float64(sh)/float64(max(1, v+sh)))
+			v.DNSSECVerifications, float64(v.DNSSECVerifications)/secs, sh, 100*float64(sh)/float64(max(1, v.DNSSECVerifications+sh)))
 		fmt.Fprintf(w, "  DNSSEC zone cache       hit rate %.1f%% (%d misses: DS and DNSKEY fetched and validated)\n",
 			100*float64(hits)/float64(max(1, hits+misses)), misses)
 	}
-	fmt.Fprintf(w, "  time                    %s, %.0f domains/s\n", elapsed.Round(time.Millisecond), float64(c["domains"])/secs)
+	fmt.Fprintf(w, "  time                    %s, %.0f domains/s\n", elapsed.Round(time.Millisecond), float64(t.Domains)/secs)
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		fmt.Fprintf(w, "  peak RSS                %.0f MiB\n", float64(ru.Maxrss)/1024)
 	}
 	fmt.Fprintf(w, "  dataset                 %s (manifest.json, %d part files)\n", out, len(m.Parts))
+}
+
+// byClass returns counts by class as "class n, class n", sorted by class.
+func byClass(counts map[string]int64) string {
+	var out []string
+	for _, cls := range slices.Sorted(maps.Keys(counts)) {
+		out = append(out, fmt.Sprintf("%s %d", cls, counts[cls]))
+	}
+	return strings.Join(out, ", ")
 }

@@ -1,0 +1,152 @@
+package datasets
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// MetaScanID is the Parquet key-value metadata key under which Writer
+// stores the scan id in every part.
+const MetaScanID = "danescan.scan_id"
+
+// CreateOptions tunes Create. The zero value is ready to use.
+type CreateOptions struct {
+	// PartRows is the number of rows per part; DefaultPartRows when zero or
+	// negative.
+	PartRows int
+	// Replace removes a dataset already in the directory (see Remove)
+	// instead of refusing to write there.
+	Replace bool
+}
+
+// Writer writes a whole dataset: the parts of its three tables and its
+// manifest. The manifest is written when the dataset is created and again,
+// with "complete": false, the counts so far and every part finished so far,
+// at each Checkpoint that follows a finished part, so that a scan that is
+// killed or crashes leaves a dataset that says what it holds; Close writes
+// the final one over it. A Writer is owned by one goroutine: it is not safe
+// for concurrent use.
+type Writer struct {
+	dir       string
+	start     Manifest // as given to Create; the base of every checkpoint
+	domains   *TableWriter[Domain]
+	hosts     *TableWriter[MXHost]
+	endpoints *TableWriter[Endpoint]
+	// saved is the number of parts listed by the last manifest written.
+	saved int
+}
+
+// Create starts the dataset in dir, creating dir and its table folders,
+// and writes man as its first manifest. With opts.Replace a dataset
+// already in dir is removed first. It returns an error, with no manifest
+// written, when dir already holds a dataset (and opts.Replace is false),
+// when dir cannot be created or written, or when a table folder already
+// holds parts. man.Parts is ignored. The caller must call Close.
+func Create(dir string, man *Manifest, opts CreateOptions) (*Writer, error) {
+	if opts.Replace {
+		if err := Remove(dir); err != nil {
+			return nil, err
+		}
+	} else if _, err := os.Stat(filepath.Join(dir, ManifestName)); err == nil {
+		return nil, fmt.Errorf("output directory %s already holds a dataset (%s); choose a new one, or give --replace", dir, ManifestName)
+	}
+	if err := CheckWritable(dir); err != nil {
+		return nil, err
+	}
+	w := &Writer{dir: dir, start: *man}
+	w.start.Parts = nil
+	topts := WriterOptions{PartRows: opts.PartRows, Metadata: map[string]string{MetaScanID: man.ScanID}}
+	var err error
+	if w.domains, err = NewTableWriter[Domain](dir, TableDomains, topts); err != nil {
+		return nil, err
+	}
+	if w.hosts, err = NewTableWriter[MXHost](dir, TableMXHosts, topts); err != nil {
+		w.closeTables()
+		return nil, err
+	}
+	if w.endpoints, err = NewTableWriter[Endpoint](dir, TableEndpoints, topts); err != nil {
+		w.closeTables()
+		return nil, err
+	}
+	if err := WriteManifest(dir, &w.start); err != nil {
+		w.closeTables()
+		return nil, err
+	}
+	return w, nil
+}
+
+// WriteDomain appends a row to the domains table; see TableWriter.Write.
+func (w *Writer) WriteDomain(d *Domain) error { return w.domains.Write(d) }
+
+// WriteHost appends a row to the mx_hosts table; see TableWriter.Write.
+func (w *Writer) WriteHost(h *MXHost) error { return w.hosts.Write(h) }
+
+// WriteEndpoint appends a row to the endpoints table; see TableWriter.Write.
+func (w *Writer) WriteEndpoint(e *Endpoint) error { return w.endpoints.Write(e) }
+
+// Flush finishes the open part of every table (see TableWriter.Flush), so
+// that rows written a while ago are on disk however slowly new ones come.
+// It returns the errors of the tables, joined.
+func (w *Writer) Flush() error {
+	return errors.Join(w.domains.Flush(), w.hosts.Flush(), w.endpoints.Flush())
+}
+
+// Checkpoint writes the manifest again, with "complete": false, counts c
+// and the parts finished so far, when a part has been finished since the
+// manifest was last written; otherwise it does nothing. It returns the
+// error of writing the manifest.
+func (w *Writer) Checkpoint(c *Counts) error {
+	if w.partCount() == w.saved {
+		return nil
+	}
+	m := w.start
+	m.Counts = *c
+	return w.save(&m)
+}
+
+// Close finishes the tables, then writes final, with the parts of all
+// tables, as the manifest. The manifest is written even when finishing a
+// table failed, listing the parts that were finished. It returns the
+// errors of both steps, joined; calling it again does the same again.
+func (w *Writer) Close(final *Manifest) error {
+	err := w.closeTables()
+	final.Parts = w.parts()
+	return errors.Join(err, w.save(final))
+}
+
+// save writes m, with the parts finished so far, as the manifest.
+func (w *Writer) save(m *Manifest) error {
+	n := w.partCount()
+	m.Parts = w.parts()
+	if err := WriteManifest(w.dir, m); err != nil {
+		return err
+	}
+	w.saved = n
+	return nil
+}
+
+func (w *Writer) partCount() int {
+	return w.domains.PartCount() + w.hosts.PartCount() + w.endpoints.PartCount()
+}
+
+// parts returns the parts of all tables: domains, mx_hosts, endpoints.
+func (w *Writer) parts() []Part {
+	return append(append(w.domains.Parts(), w.hosts.Parts()...), w.endpoints.Parts()...)
+}
+
+// closeTables closes the table writers that were created.
+func (w *Writer) closeTables() error {
+	var errs []error
+	if w.domains != nil {
+		errs = append(errs, w.domains.Close())
+	}
+	if w.hosts != nil {
+		errs = append(errs, w.hosts.Close())
+	}
+	if w.endpoints != nil {
+		errs = append(errs, w.endpoints.Close())
+	}
+	return errors.Join(errs...)
+}
