@@ -122,7 +122,11 @@ type ProviderRow struct {
 	DANEDomains   int64  `json:"dane_domains"`
 	HostsPassing  int64  `json:"hosts_passing"`
 	HostsWithTLSA int64  `json:"hosts_with_tlsa"`
-	State         string `json:"state"` // all hosts pass, some, TLSA but failing, no TLSA
+	// HostsTLSAFailed counts the MX hosts whose TLSA lookup is bogus or
+	// indeterminate (tlsa_state unusable): DANE senders defer delivery to
+	// them, a DANE failure.
+	HostsTLSAFailed int64  `json:"hosts_tlsa_lookup_failed"`
+	State           string `json:"state"` // all hosts pass, some, TLSA but failing, TLSA lookup failing, no TLSA
 }
 
 // Concentration is the share of DANE-protected domains behind the top N
@@ -329,9 +333,12 @@ func (r *Report) compute(ctx context.Context, db *DB, checks []Check) error {
 		&r.Totals.Domains, &r.Totals.MXHosts, &r.Totals.Endpoints, &r.Totals.TLSARRsets, &r.Totals.TLSARecords); err != nil {
 		return fmt.Errorf("totals: %w", err)
 	}
-	var f struct{ scanned, resolved, withMX, nullMX, secure, tlsaAll, daneAll, tlsaSome, behind sql.NullInt64 }
+	if _, err := q.ExecContext(ctx, "CREATE TEMP VIEW domains_dane AS "+query("domains_dane.sql")); err != nil {
+		return fmt.Errorf("domains_dane: %w", err)
+	}
+	var f struct{ scanned, resolved, withMX, nullMX, secure, tlsaAll, daneAll, tlsaSome, tlsaFailed, behind sql.NullInt64 }
 	if err := q.QueryRowContext(ctx, query("funnel.sql")).Scan(&f.scanned, &f.resolved, &f.withMX, &f.nullMX, &f.secure,
-		&f.tlsaAll, &f.daneAll, &f.tlsaSome, &f.behind); err != nil {
+		&f.tlsaAll, &f.daneAll, &f.tlsaSome, &f.tlsaFailed, &f.behind); err != nil {
 		return fmt.Errorf("funnel: %w", err)
 	}
 	r.Funnel = []Stage{
@@ -339,10 +346,11 @@ func (r *Report) compute(ctx context.Context, db *DB, checks []Check) error {
 		{"resolved", f.resolved.Int64},
 		{"with MX (null MX apart)", f.withMX.Int64},
 		{"MX RRset secure", f.secure.Int64},
-		{"every MX host with secure TLSA", f.tlsaAll.Int64},
+		{"every MX host with secure TLSA or a failed TLSA lookup", f.tlsaAll.Int64},
 		{"every MX endpoint passing DANE", f.daneAll.Int64},
 	}
-	r.Funnel = append(r.Funnel, Stage{"(beside) some but not all MX hosts with secure TLSA", f.tlsaSome.Int64},
+	r.Funnel = append(r.Funnel, Stage{"(beside) some but not all MX hosts with secure TLSA or a failed TLSA lookup", f.tlsaSome.Int64},
+		Stage{"(beside) a failed TLSA lookup at some MX host (DANE senders defer)", f.tlsaFailed.Int64},
 		Stage{"(beside) DANE-passing MX hosts behind an insecure MX RRset", f.behind.Int64},
 		Stage{"(beside) null MX", f.nullMX.Int64})
 
@@ -420,7 +428,7 @@ func (r *Report) compute(ctx context.Context, db *DB, checks []Check) error {
 	var daneTotal int64
 	for rows.Next() {
 		var p ProviderRow
-		if err := rows.Scan(&p.Provider, &p.Domains, &p.MXHosts, &p.DANEDomains, &p.HostsPassing, &p.HostsWithTLSA); err != nil {
+		if err := rows.Scan(&p.Provider, &p.Domains, &p.MXHosts, &p.DANEDomains, &p.HostsPassing, &p.HostsWithTLSA, &p.HostsTLSAFailed); err != nil {
 			rows.Close()
 			return err
 		}
@@ -431,6 +439,8 @@ func (r *Report) compute(ctx context.Context, db *DB, checks []Check) error {
 			p.State = "some MX hosts pass DANE"
 		case p.HostsWithTLSA > 0:
 			p.State = "TLSA published, DANE fails"
+		case p.HostsTLSAFailed > 0:
+			p.State = "TLSA lookup fails, DANE fails"
 		default:
 			p.State = "no DANE"
 		}
@@ -522,6 +532,12 @@ func (r *Report) compute(ctx context.Context, db *DB, checks []Check) error {
 	return nil
 }
 
+// hostFailing is the condition on an mx_hosts row that the host fails
+// DANE: secure TLSA records that do not authenticate what it presents, or
+// a TLSA lookup that is bogus or indeterminate, where DANE senders defer
+// (RFC 7672 §2.2).
+const hostFailing = `(tlsa_state = 'unusable' OR (tlsa_state = 'dane' AND dane_status IN ('fail', 'no_usable_records', 'transport_failed')))`
+
 // trends computes the headline figures per scan and the changes between
 // the last two scans.
 func (r *Report) trends(ctx context.Context, db *DB, sets []*Dataset) error {
@@ -540,7 +556,7 @@ func (r *Report) trends(ctx context.Context, db *DB, sets []*Dataset) error {
 	from, to := sets[len(sets)-2].Manifest.ScanID, sets[len(sets)-1].Manifest.ScanID
 	ch := &Changes{From: from, To: to}
 	protected := `SELECT domain FROM all_domains WHERE scan_id = ? AND mx_secure AND tlsa_all_mx AND dane = 'all'`
-	failing := `SELECT host FROM all_mx_hosts WHERE scan_id = ? AND tlsa_state = 'dane' AND dane_status IN ('fail', 'no_usable_records', 'transport_failed')`
+	failing := `SELECT host FROM all_mx_hosts WHERE scan_id = ? AND ` + hostFailing
 	diff := func(a, b string, args []any, n *int64, ex *[]string) error {
 		d := "(" + a + ") EXCEPT (" + b + ")"
 		if err := q.QueryRowContext(ctx, "SELECT count(*) FROM ("+d+") x", args...).Scan(n); err != nil {
@@ -574,7 +590,7 @@ func (r *Report) trends(ctx context.Context, db *DB, sets []*Dataset) error {
 		}
 	}
 	// Fixed: hosts failing before that pass now.
-	fixed := `SELECT host FROM all_mx_hosts WHERE scan_id = ? AND tlsa_state = 'dane' AND dane_status IN ('fail', 'no_usable_records', 'transport_failed')
+	fixed := `SELECT host FROM all_mx_hosts WHERE scan_id = ? AND ` + hostFailing + `
 		INTERSECT SELECT host FROM all_mx_hosts WHERE scan_id = ? AND dane_status = 'pass'`
 	if err := q.QueryRowContext(ctx, "SELECT count(*) FROM ("+fixed+") x", from, to).Scan(&ch.FixedFailures); err != nil {
 		return fmt.Errorf("changes: %w", err)

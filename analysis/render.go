@@ -117,7 +117,7 @@ func (r *Report) Markdown() string {
 		p("| %s | %s | %s | %s |\n", s.Name, thousands(s.Count), pctString(s.Count, first), pctString(s.Count, prev))
 		prev = s.Count
 	}
-	p("\nDANE protects a domain's mail at the last stage: secure MX RRset, secure TLSA at every MX host, and every address of every host passing (RFC 7672 §2.2).\n\n")
+	p("\nDANE protects a domain's mail at the last stage: secure MX RRset, secure TLSA at every MX host, and every address of every host passing (RFC 7672 §2.2). An MX host whose TLSA lookup is bogus or indeterminate stands with the hosts that have secure TLSA: DANE senders defer delivery to it, so its domains fail DANE rather than lack it.\n\n")
 
 	p("## Failing DANE in every counting unit\n\nSurveys disagree by a factor of ten mostly because they count different things; here is the same scan in each unit.\n\n| unit | failing | DANE applies to | share |\n| --- | ---: | ---: | ---: |\n")
 	for _, u := range r.Units {
