@@ -196,7 +196,11 @@ func Analyze(ctx context.Context, dirs []string) (*Analysis, error) {
 	}
 	sort.SliceStable(sets, func(i, j int) bool { return sets[i].Manifest.Started.Before(sets[j].Manifest.Started) })
 	latest := sets[len(sets)-1]
-	db, err := OpenDB(ctx, []*Dataset{latest}, sets)
+	var prev *Dataset
+	if len(sets) > 1 {
+		prev = sets[len(sets)-2]
+	}
+	db, err := openDB(ctx, []*Dataset{latest}, prev, sets)
 	if err != nil {
 		return nil, err
 	}
@@ -208,6 +212,9 @@ func Analyze(ctx context.Context, dirs []string) (*Analysis, error) {
 		r.Warnings = append(r.Warnings, s.Warnings...)
 	}
 	if err := hostProviders(ctx, db); err != nil {
+		return nil, err
+	}
+	if err := derivedViews(ctx, db); err != nil {
 		return nil, err
 	}
 	checks, err := Checks()
@@ -285,6 +292,18 @@ func hostProviders(ctx context.Context, db *DB) error {
 	return err
 }
 
+// derivedViews creates the views that the checks and the report queries
+// read beside the tables: domains_dane (queries/domains_dane.sql) and
+// stale_endpoints (queries/stale_endpoints.sql).
+func derivedViews(ctx context.Context, db *DB) error {
+	for _, v := range []string{"domains_dane", "stale_endpoints"} {
+		if _, err := db.SQL.ExecContext(ctx, "CREATE TEMP VIEW "+v+" AS "+query(v+".sql")); err != nil {
+			return fmt.Errorf("view %s: %w", v, err)
+		}
+	}
+	return nil
+}
+
 // loadFindings makes the findings view hold the findings just computed.
 func loadFindings(ctx context.Context, db *DB, fs []datasets.Finding) error {
 	if _, err := db.SQL.ExecContext(ctx, `CREATE TABLE findings_now (scan_id VARCHAR, "check" VARCHAR, severity VARCHAR, unit VARCHAR, domain VARCHAR, host VARCHAR, address VARCHAR, evidence VARCHAR)`); err != nil {
@@ -332,9 +351,6 @@ func (r *Report) compute(ctx context.Context, db *DB, checks []Check) error {
 		(SELECT coalesce(sum(len(tlsa_records)), 0) FROM mx_hosts)`).Scan(
 		&r.Totals.Domains, &r.Totals.MXHosts, &r.Totals.Endpoints, &r.Totals.TLSARRsets, &r.Totals.TLSARecords); err != nil {
 		return fmt.Errorf("totals: %w", err)
-	}
-	if _, err := q.ExecContext(ctx, "CREATE TEMP VIEW domains_dane AS "+query("domains_dane.sql")); err != nil {
-		return fmt.Errorf("domains_dane: %w", err)
 	}
 	var f struct{ scanned, resolved, withMX, nullMX, secure, tlsaAll, daneAll, tlsaSome, tlsaFailed, behind sql.NullInt64 }
 	if err := q.QueryRowContext(ctx, query("funnel.sql")).Scan(&f.scanned, &f.resolved, &f.withMX, &f.nullMX, &f.secure,

@@ -132,7 +132,7 @@ func (r *Report) Markdown() string {
 		p("| (none) | | | |\n")
 	}
 
-	p("\n## Why records do not match (per endpoint)\n\nEndpoints that fail DANE or have no usable record, by reason and nearest miss (after Lee et al., USENIX Security 2022: a record that would match with another usage, selector, matching type or chain depth, the hash of nothing, or none: stale or unrelated data).\n\n| reason | nearest miss | endpoints |\n| --- | --- | ---: |\n")
+	p("\n## Why records do not match (per endpoint)\n\nEndpoints that fail DANE or have no usable record, by reason and nearest miss (after Lee et al., USENIX Security 2022: a record that would match with another usage, selector, matching type or chain depth, the hash of nothing, or none: stale or unrelated data; stale_after_rollover when, with the previous scan given, the endpoint passed then with the same TLSA records and presents another certificate now).\n\n| reason | nearest miss | endpoints |\n| --- | --- | ---: |\n")
 	for _, c := range r.NearMiss {
 		reason := c.Reason
 		if reason == "" {
