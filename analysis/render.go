@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/danescan/danescan/analysis/chart"
 	"github.com/danescan/danescan/datasets"
 )
 
@@ -209,13 +210,13 @@ func (r *Report) HTML() string {
 	p("<p>Counted units: %s domains, %s MX hosts, %s endpoints, %s TLSA RRsets, %s TLSA records.</p>\n",
 		thousands(r.Totals.Domains), thousands(r.Totals.MXHosts), thousands(r.Totals.Endpoints), thousands(r.Totals.TLSARRsets), thousands(r.Totals.TLSARecords))
 
-	var stages []Bar
+	var stages []chart.Item
 	for _, s := range r.Funnel {
 		if !strings.HasPrefix(s.Name, "(beside)") {
-			stages = append(stages, Bar{Label: s.Name, Value: float64(s.Count)})
+			stages = append(stages, chart.Item{Label: s.Name, Value: float64(s.Count)})
 		}
 	}
-	p("<h2>Adoption funnel</h2>\n<figure id=\"chart-funnel\">%s</figure>\n", Funnel("Adoption funnel, per domain", stages))
+	p("<h2>Adoption funnel</h2>\n<figure id=\"chart-funnel\">%s</figure>\n", chart.Funnel("Adoption funnel, per domain", stages))
 	p("<table><tr><th>stage</th><th>domains</th></tr>\n")
 	for _, s := range r.Funnel {
 		p("<tr><td>%s</td><td class=\"n\">%s</td></tr>\n", e(s.Name), thousands(s.Count))
@@ -240,14 +241,14 @@ func (r *Report) HTML() string {
 	}
 	p("</table>\n<p>MTA-STS beside DANE: %s of %s DANE-protected domains; TLS-RPT: %s.</p>\n", thousands(r.Beside.DANEMTASTS), thousands(r.Beside.DANE), thousands(r.Beside.DANETLSRPT))
 
-	var bars []Bar
+	var bars []chart.Item
 	for _, c := range r.Checks {
 		if c.Count > 0 {
-			bars = append(bars, Bar{Label: c.ID, Value: float64(c.Count), Note: c.Unit})
+			bars = append(bars, chart.Item{Label: c.ID, Value: float64(c.Count), Note: c.Unit})
 		}
 	}
 	sortBars(bars)
-	p("<h2>Misconfigurations</h2>\n<figure id=\"chart-checks\">%s</figure>\n", BarChart("Checks that fired, by count in their unit", bars, ""))
+	p("<h2>Misconfigurations</h2>\n<figure id=\"chart-checks\">%s</figure>\n", chart.Bar("Checks that fired, by count in their unit", bars, ""))
 	p("<table><tr><th>check</th><th>severity</th><th>unit</th><th>count</th><th>domains</th><th>what it means</th><th>source</th><th>examples</th></tr>\n")
 	for _, c := range r.Checks {
 		p("<tr><td><code>%s</code></td><td>%s</td><td>%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
@@ -255,15 +256,15 @@ func (r *Report) HTML() string {
 	}
 	p("</table>\n")
 
-	var stacks []Stack
+	var stacks []chart.Stack
 	for i, t := range r.TLDs {
 		if i == 20 {
 			break
 		}
 		none := t.WithMX - t.DANEAll - t.DANESome
-		stacks = append(stacks, Stack{Label: "." + t.TLD, Segments: []Segment{{"DANE on every MX", float64(t.DANEAll)}, {"on some", float64(t.DANESome)}, {"none", float64(max(none, 0))}}})
+		stacks = append(stacks, chart.Stack{Label: "." + t.TLD, Segments: []chart.Segment{{Name: "DANE on every MX", Value: float64(t.DANEAll)}, {Name: "on some", Value: float64(t.DANESome)}, {Name: "none", Value: float64(max(none, 0))}}})
 	}
-	p("<h2>By TLD</h2>\n<figure id=\"chart-tld\">%s</figure>\n", StackedBars("DANE share by TLD (domains with MX)", stacks))
+	p("<h2>By TLD</h2>\n<figure id=\"chart-tld\">%s</figure>\n", chart.StackedBars("DANE share by TLD (domains with MX)", stacks))
 	p("<h2>Mail providers</h2>\n<table><tr><th>provider</th><th>domains served</th><th>MX hosts</th><th>DANE-protected domains</th><th>state</th></tr>\n")
 	for i, pr := range r.Providers {
 		if i == 20 {
@@ -287,7 +288,7 @@ func (r *Report) HTML() string {
 			dane = append(dane, pct(t.DANEAll, t.WithMX))
 			secure = append(secure, pct(t.MXSecure, t.WithMX))
 		}
-		p("<h2>Trends</h2>\n<figure id=\"chart-trends\">%s</figure>\n", LineChart("Share of domains with MX", xs, []Series{{"DANE-protected", dane}, {"MX RRset secure", secure}}, "%"))
+		p("<h2>Trends</h2>\n<figure id=\"chart-trends\">%s</figure>\n", chart.Line("Share of domains with MX", xs, []chart.Series{{Name: "DANE-protected", Points: dane}, {Name: "MX RRset secure", Points: secure}}, "%"))
 		if c := r.Changes; c != nil {
 			p("<p>From %s to %s: %s domains gained DANE, %s lost it; %s MX hosts newly fail DANE, %s were fixed.</p>\n",
 				e(c.From), e(c.To), thousands(c.GainedDANE), thousands(c.LostDANE), thousands(c.NewFailures), thousands(c.FixedFailures))
@@ -298,7 +299,7 @@ func (r *Report) HTML() string {
 }
 
 // sortBars orders bars by value, largest first, then label.
-func sortBars(bars []Bar) {
+func sortBars(bars []chart.Item) {
 	for i := 1; i < len(bars); i++ {
 		for j := i; j > 0 && (bars[j].Value > bars[j-1].Value || (bars[j].Value == bars[j-1].Value && bars[j].Label < bars[j-1].Label)); j-- {
 			bars[j], bars[j-1] = bars[j-1], bars[j]
