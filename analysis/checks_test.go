@@ -326,8 +326,8 @@ func TestTrends(t *testing.T) {
 		t.Fatalf("scan %s, trends %+v", r.Scan.ScanID, r.Trends)
 	}
 	c := r.Changes
-	if c == nil || c.GainedDANE != 1 || c.LostDANE != 1 || c.GainedExample[0] != "b.example" || c.LostExample[0] != "a.example" ||
-		c.NewFailures != 1 || c.FixedFailures != 1 {
+	if c == nil || c.GainedDANE != 1 || c.LostDANE != 1 || c.GainedExamples[0] != "b.example" || c.LostExamples[0] != "a.example" ||
+		c.NewFailingHosts != 1 || c.FixedHosts != 1 {
 		t.Errorf("changes %+v", c)
 	}
 	if !strings.Contains(r.HTML(), `id="chart-trends"`) {

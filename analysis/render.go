@@ -100,8 +100,8 @@ func (r *Report) Markdown() string {
 	p("Scan %s (dataset `%s`), started %s, %s; DNSSEC %s, SMTP %s. Schema version %s.\n\n",
 		r.Scan.ScanID, r.Scan.Dir, r.Scan.Started.UTC().Format("2006-01-02 15:04 UTC"),
 		map[bool]string{true: "complete", false: "INCOMPLETE"}[r.Scan.Complete],
-		map[bool]string{true: "validated", false: "not validated"}[r.Scan.DNSSEC],
-		map[bool]string{true: "probed", false: "not probed"}[r.Scan.SMTP], r.Scan.SchemaVersion)
+		map[bool]string{true: "validated", false: "not validated"}[r.Scan.DNSSECValidated],
+		map[bool]string{true: "probed", false: "not probed"}[r.Scan.SMTPProbed], r.Scan.SchemaVersion)
 	p("Counted units: %s domains, %s MX hosts, %s endpoints (MX host addresses, per certificate type probed), %s TLSA RRsets, %s TLSA records.\n\n",
 		thousands(r.Totals.Domains), thousands(r.Totals.MXHosts), thousands(r.Totals.Endpoints), thousands(r.Totals.TLSARRsets), thousands(r.Totals.TLSARecords))
 
@@ -126,27 +126,27 @@ func (r *Report) Markdown() string {
 	}
 
 	p("\n## DNSSEC failures by reason\n\nRRsets that did not validate, as danescan's own validator classified them (MX per domain; A, AAAA and TLSA per MX host).\n\n| RRset | status | reason | count |\n| --- | --- | --- | ---: |\n")
-	for _, c := range r.DNSSEC {
+	for _, c := range r.DNSSECFailures {
 		p("| %s | %s | %s | %s |\n", c.RRset, c.Status, c.Reason, thousands(c.Count))
 	}
-	if len(r.DNSSEC) == 0 {
+	if len(r.DNSSECFailures) == 0 {
 		p("| (none) | | | |\n")
 	}
 
 	p("\n## Why records do not match (per endpoint)\n\nEndpoints that fail DANE or have no usable record, by reason and nearest miss (after Lee et al., USENIX Security 2022: a record that would match with another usage, selector, matching type or chain depth, the hash of nothing, or none: stale or unrelated data; stale_after_rollover when, with the previous scan given, the endpoint passed then with the same TLSA records and presents another certificate now).\n\n| reason | nearest miss | endpoints |\n| --- | --- | ---: |\n")
-	for _, c := range r.NearMiss {
+	for _, c := range r.NearMisses {
 		reason := c.Reason
 		if reason == "" {
 			reason = "no usable records"
 		}
 		p("| %s | %s | %s |\n", reason, c.NearMiss, thousands(c.Count))
 	}
-	if len(r.NearMiss) == 0 {
+	if len(r.NearMisses) == 0 {
 		p("| (none) | | |\n")
 	}
-	bs := r.Beside
+	bs := r.BesideDANE
 	p("\n## MTA-STS and TLS-RPT beside DANE (per domain)\n\nOf %s DANE-protected domains, %s also publish MTA-STS (%s) and %s TLS-RPT (%s); of all domains with MX, %s publish MTA-STS and %s TLS-RPT. Both may stand beside DANE (RFC 8461 §2; the article's tip), and TLS-RPT reports senders' DANE failures to the domain.\n",
-		thousands(bs.DANE), thousands(bs.DANEMTASTS), pctString(bs.DANEMTASTS, bs.DANE), thousands(bs.DANETLSRPT), pctString(bs.DANETLSRPT, bs.DANE), thousands(bs.MTASTS), thousands(bs.TLSRPT))
+		thousands(bs.DANEProtected), thousands(bs.DANEWithMTASTS), pctString(bs.DANEWithMTASTS, bs.DANEProtected), thousands(bs.DANEWithTLSRPT), pctString(bs.DANEWithTLSRPT, bs.DANEProtected), thousands(bs.MTASTS), thousands(bs.TLSRPT))
 
 	p("\n## Misconfigurations\n\n| check | severity | unit | count | domains | source | examples |\n| --- | --- | --- | ---: | ---: | --- | --- |\n")
 	for _, c := range r.Checks {
@@ -171,7 +171,7 @@ func (r *Report) Markdown() string {
 		p("| %s | %s | %s | %s | %s |\n", pr.Provider, thousands(pr.Domains), thousands(pr.MXHosts), thousands(pr.DANEDomains), pr.State)
 	}
 	p("\nConcentration: ")
-	for i, c := range r.Concentr {
+	for i, c := range r.Concentration {
 		if i > 0 {
 			p(", ")
 		}
@@ -187,8 +187,8 @@ func (r *Report) Markdown() string {
 	}
 	if c := r.Changes; c != nil {
 		p("\nFrom %s to %s: %s domains gained DANE (%s), %s lost it (%s); %s MX hosts newly fail DANE (%s), %s were fixed (%s).\n",
-			c.From, c.To, thousands(c.GainedDANE), strings.Join(c.GainedExample, ", "), thousands(c.LostDANE), strings.Join(c.LostExample, ", "),
-			thousands(c.NewFailures), strings.Join(c.NewExample, ", "), thousands(c.FixedFailures), strings.Join(c.FixedExample, ", "))
+			c.From, c.To, thousands(c.GainedDANE), strings.Join(c.GainedExamples, ", "), thousands(c.LostDANE), strings.Join(c.LostExamples, ", "),
+			thousands(c.NewFailingHosts), strings.Join(c.NewFailingExamples, ", "), thousands(c.FixedHosts), strings.Join(c.FixedExamples, ", "))
 	}
 	return b.String()
 }
@@ -230,16 +230,16 @@ func (r *Report) HTML() string {
 	p("</table>\n")
 
 	p("<h2>DNSSEC failures by reason</h2>\n<table><tr><th>RRset</th><th>status</th><th>reason</th><th>count</th></tr>\n")
-	for _, c := range r.DNSSEC {
+	for _, c := range r.DNSSECFailures {
 		p("<tr><td>%s</td><td>%s</td><td>%s</td><td class=\"n\">%s</td></tr>\n", e(c.RRset), e(c.Status), e(c.Reason), thousands(c.Count))
 	}
 	p("</table>\n")
 
 	p("<h2>Why records do not match</h2>\n<table><tr><th>reason</th><th>nearest miss</th><th>endpoints</th></tr>\n")
-	for _, c := range r.NearMiss {
+	for _, c := range r.NearMisses {
 		p("<tr><td>%s</td><td>%s</td><td class=\"n\">%s</td></tr>\n", e(c.Reason), e(c.NearMiss), thousands(c.Count))
 	}
-	p("</table>\n<p>MTA-STS beside DANE: %s of %s DANE-protected domains; TLS-RPT: %s.</p>\n", thousands(r.Beside.DANEMTASTS), thousands(r.Beside.DANE), thousands(r.Beside.DANETLSRPT))
+	p("</table>\n<p>MTA-STS beside DANE: %s of %s DANE-protected domains; TLS-RPT: %s.</p>\n", thousands(r.BesideDANE.DANEWithMTASTS), thousands(r.BesideDANE.DANEProtected), thousands(r.BesideDANE.DANEWithTLSRPT))
 
 	var bars []chart.Item
 	for _, c := range r.Checks {
@@ -273,7 +273,7 @@ func (r *Report) HTML() string {
 		p("<tr><td>%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td>%s</td></tr>\n", e(pr.Provider), thousands(pr.Domains), thousands(pr.MXHosts), thousands(pr.DANEDomains), e(pr.State))
 	}
 	p("</table>\n<p>")
-	for i, c := range r.Concentr {
+	for i, c := range r.Concentration {
 		if i > 0 {
 			p(", ")
 		}
@@ -291,7 +291,7 @@ func (r *Report) HTML() string {
 		p("<h2>Trends</h2>\n<figure id=\"chart-trends\">%s</figure>\n", chart.Line("Share of domains with MX", xs, []chart.Series{{Name: "DANE-protected", Points: dane}, {Name: "MX RRset secure", Points: secure}}, "%"))
 		if c := r.Changes; c != nil {
 			p("<p>From %s to %s: %s domains gained DANE, %s lost it; %s MX hosts newly fail DANE, %s were fixed.</p>\n",
-				e(c.From), e(c.To), thousands(c.GainedDANE), thousands(c.LostDANE), thousands(c.NewFailures), thousands(c.FixedFailures))
+				e(c.From), e(c.To), thousands(c.GainedDANE), thousands(c.LostDANE), thousands(c.NewFailingHosts), thousands(c.FixedHosts))
 		}
 	}
 	p("</body></html>\n")

@@ -96,7 +96,7 @@ func TestStaleAfterRollover(t *testing.T) {
 			if d := diff(tc.wantEvidence, evidence); d != "" {
 				t.Errorf("findings %s", d)
 			}
-			if d := diff(tc.wantNearMiss, a.Report.NearMiss); d != "" {
+			if d := diff(tc.wantNearMiss, a.Report.NearMisses); d != "" {
 				t.Errorf("near misses %s", d)
 			}
 			examples := []string{}
