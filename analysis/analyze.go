@@ -2,12 +2,12 @@ package analysis
 
 import (
 	"context"
-	"encoding/csv"
+	"database/sql/driver"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 
+	"github.com/duckdb/duckdb-go/v2"
 	"golang.org/x/net/publicsuffix"
 
 	"github.com/danescan/danescan/datasets"
@@ -62,15 +62,16 @@ func Analyze(ctx context.Context, dirs []string) (*Analysis, error) {
 	if err != nil {
 		return nil, err
 	}
-	var findings []datasets.Finding
-	for _, c := range checks {
-		fs, err := c.Run(ctx, db, latest.Manifest.ScanID)
-		if err != nil {
+	if err := createFindings(ctx, db); err != nil {
+		return nil, err
+	}
+	for i, c := range checks {
+		if err := c.Run(ctx, db, latest.Manifest.ScanID, i); err != nil {
 			return nil, err
 		}
-		findings = append(findings, fs...)
 	}
-	if err := loadFindings(ctx, db, findings); err != nil {
+	findings, err := readFindings(ctx, db)
+	if err != nil {
 		return nil, err
 	}
 	if err := r.compute(ctx, db, checks); err != nil {
@@ -110,27 +111,31 @@ func hostProviders(ctx context.Context, db *DB) error {
 		hosts = append(hosts, h)
 	}
 	rows.Close()
-	f, err := os.CreateTemp("", "danescan-providers-*.csv")
+	if _, err := db.SQL.ExecContext(ctx, "CREATE TABLE host_provider (host VARCHAR, provider VARCHAR)"); err != nil {
+		return err
+	}
+	conn, err := db.SQL.Conn(ctx)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(f.Name())
-	w := csv.NewWriter(f)
-	w.Write([]string{"host", "provider"})
-	for _, h := range hosts {
-		p, err := publicsuffix.EffectiveTLDPlusOne(h)
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		a, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", "host_provider")
 		if err != nil {
-			p = h
+			return fmt.Errorf("host_provider: %w", err)
 		}
-		w.Write([]string{h, p})
-	}
-	w.Flush()
-	if err := f.Close(); err != nil {
-		return err
-	}
-	_, err = db.SQL.ExecContext(ctx, "CREATE TABLE host_provider AS SELECT * FROM read_csv("+quoteString(f.Name())+
-		", header = true, columns = {'host': 'VARCHAR', 'provider': 'VARCHAR'})")
-	return err
+		for _, h := range hosts {
+			p, err := publicsuffix.EffectiveTLDPlusOne(h)
+			if err != nil {
+				p = h
+			}
+			if err := a.AppendRow(h, p); err != nil {
+				a.Close()
+				return fmt.Errorf("host_provider: %w", err)
+			}
+		}
+		return a.Close()
+	})
 }
 
 // derivedViews creates the views that the checks and the report queries
@@ -143,32 +148,4 @@ func derivedViews(ctx context.Context, db *DB) error {
 		}
 	}
 	return nil
-}
-
-// loadFindings makes the findings view hold the findings just computed.
-func loadFindings(ctx context.Context, db *DB, fs []datasets.Finding) error {
-	if _, err := db.SQL.ExecContext(ctx, `CREATE TABLE findings_now (scan_id VARCHAR, "check" VARCHAR, severity VARCHAR, unit VARCHAR, domain VARCHAR, host VARCHAR, address VARCHAR, evidence VARCHAR)`); err != nil {
-		return err
-	}
-	if len(fs) > 0 {
-		f, err := os.CreateTemp("", "danescan-findings-*.csv")
-		if err != nil {
-			return err
-		}
-		defer os.Remove(f.Name())
-		w := csv.NewWriter(f)
-		for _, x := range fs {
-			w.Write([]string{x.ScanID, x.Check, x.Severity, x.Unit, x.Domain, x.Host, x.Address, x.Evidence})
-		}
-		w.Flush()
-		if err := f.Close(); err != nil {
-			return err
-		}
-		if _, err := db.SQL.ExecContext(ctx, "INSERT INTO findings_now SELECT * FROM read_csv("+quoteString(f.Name())+
-			", header = false, all_varchar = true, quote = '\"', escape = '\"')"); err != nil {
-			return fmt.Errorf("load findings: %w", err)
-		}
-	}
-	_, err := db.SQL.ExecContext(ctx, "CREATE OR REPLACE VIEW findings AS SELECT * FROM findings_now")
-	return err
 }

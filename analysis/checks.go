@@ -3,15 +3,12 @@ package analysis
 import (
 	"bufio"
 	"context"
-	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
 	"path"
 	"sort"
 	"strings"
-
-	"github.com/danescan/danescan/datasets"
 )
 
 //go:embed checks/*.sql
@@ -130,25 +127,17 @@ func parseCheck(name, text string) (Check, error) {
 	return c, nil
 }
 
-// Run runs check c over the views and returns its findings, ordered by
-// domain, host, address and evidence.
-func (c Check) Run(ctx context.Context, db *DB, scanID string) ([]datasets.Finding, error) {
-	rows, err := db.SQL.QueryContext(ctx, "SELECT domain, host, address, evidence FROM ("+c.SQL+") AS f ORDER BY 1, 2, 3, 4")
+// Run runs check c over the views and inserts its findings into the
+// findings table of db (made by Analyze), rank being the check's place in
+// Checks. It returns the error of the statement.
+func (c Check) Run(ctx context.Context, db *DB, scanID string, rank int) error {
+	_, err := db.SQL.ExecContext(ctx, "INSERT INTO "+findingsTable+
+		` (scan_id, "check", severity, unit, domain, host, address, evidence, check_rank, row_rank)
+		SELECT ?, ?, ?, ?, coalesce(domain, ''), coalesce(host, ''), coalesce(address, ''), coalesce(evidence, ''), ?,
+			row_number() OVER (ORDER BY domain, host, address, evidence)
+		FROM (`+c.SQL+") AS f", scanID, c.ID, c.Severity, c.Unit, rank)
 	if err != nil {
-		return nil, fmt.Errorf("check %s: %w", c.ID, err)
+		return fmt.Errorf("check %s: %w", c.ID, err)
 	}
-	defer rows.Close()
-	var out []datasets.Finding
-	for rows.Next() {
-		var d, h, a, e sql.NullString
-		if err := rows.Scan(&d, &h, &a, &e); err != nil {
-			return nil, fmt.Errorf("check %s: %w", c.ID, err)
-		}
-		out = append(out, datasets.Finding{ScanID: scanID, Check: c.ID, Severity: c.Severity, Unit: c.Unit,
-			Domain: d.String, Host: h.String, Address: a.String, Evidence: e.String})
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("check %s: %w", c.ID, err)
-	}
-	return out, nil
+	return nil
 }
