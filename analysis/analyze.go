@@ -15,7 +15,10 @@ import (
 
 // Analysis is a finished analysis: the report and the findings.
 type Analysis struct {
-	Report   *Report
+	// Report is the report of the latest scan.
+	Report *Report
+	// Findings are the checks' findings on the latest scan, in the order
+	// of the checks, then by domain, host, address and evidence.
 	Findings []datasets.Finding
 }
 

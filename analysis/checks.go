@@ -34,11 +34,11 @@ const (
 // the columns domain, host, address and evidence (VARCHAR, NULL where the
 // unit has no such part).
 type Check struct {
-	ID          string
-	Unit        string
-	Severity    string
+	ID          string // the check's id, its file's name without .sql
+	Unit        string // what a finding counts: UnitDomain, UnitMXHost, UnitEndpoint or UnitRecord
+	Severity    string // SeverityDeliveryFails, SeverityWeakensSecurity or SeverityAdvice
 	Source      string // the RFC section or source it rests on
-	Description string
+	Description string // what the check finds, one sentence or two
 	SQL         string // the statement, without its header
 	File        string // checks/<id>.sql
 }

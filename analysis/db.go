@@ -21,6 +21,8 @@ import (
 // lacks reads as NULL, so one query serves every schema version. The
 // caller closes it.
 type DB struct {
+	// SQL is the database, limited to one connection (the views live in
+	// it).
 	SQL *sql.DB
 }
 

@@ -14,8 +14,8 @@ import (
 
 // Files names what Write wrote.
 type Files struct {
-	Markdown, HTML, JSON string
-	Findings             []datasets.Part
+	Markdown, HTML, JSON string          // the paths of report.md, report.html and report.json
+	Findings             []datasets.Part // the Parquet parts of the findings table
 }
 
 // Write writes the analysis into dir (created): report.md, report.html,

@@ -46,29 +46,29 @@ import (
 // Item is one bar of a Bar chart or one stage of a Funnel: a label, a
 // value, and an optional note shown after the value (e.g. "12.5 %").
 type Item struct {
-	Label string
-	Value float64
-	Note  string
+	Label string  // the bar's or stage's label
+	Value float64 // its value, drawn as the bar's length
+	Note  string  // shown in parentheses after the value; may be empty
 }
 
 // Series is one line of a trend chart: its name (shown in the legend) and one
 // value per x label. A NaN or ±Inf point leaves a gap in the line.
 type Series struct {
-	Name   string
-	Points []float64
+	Name   string    // shown in the legend
+	Points []float64 // one value per x label
 }
 
 // Segment is one part of a Stack, e.g. the domains with DANE on all, some or
 // none of their MX hosts.
 type Segment struct {
-	Name  string
-	Value float64
+	Name  string  // shown in the legend
+	Value float64 // its length in the stack
 }
 
 // Stack is one row of StackedBars: a category (e.g. a TLD) and its segments.
 type Stack struct {
-	Label    string
-	Segments []Segment
+	Label    string    // the category, left of the bar
+	Segments []Segment // its parts, in the order of the legend
 }
 
 const (
