@@ -121,3 +121,41 @@ func diff(want, got any) string {
 	g, _ := json.MarshalIndent(got, "", "  ")
 	return "(-want +got): " + firstDiff(string(w), string(g))
 }
+
+// TestTLSALookupFailedChanges analyses two scans of a domain whose MX
+// host's TLSA lookup fails in one of them: the host newly fails DANE when
+// the lookup breaks, and is fixed when it passes again.
+func TestTLSALookupFailedChanges(t *testing.T) {
+	t0 := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	good := func() *fixture { return goodFixture("failed.example") }
+	failed := func() *fixture { return tlsaFailedFixture("failed.example", false) }
+	for _, tc := range []struct {
+		name     string
+		old, cur func() *fixture
+		want     Changes
+	}{
+		{"lookup breaks", good, failed, Changes{From: "old", To: "new", LostDANE: 1, NewFailingHosts: 1,
+			GainedExamples: []string{}, LostExamples: []string{"failed.example"}, NewFailingExamples: []string{"mx.failed.example"}, FixedExamples: []string{}}},
+		{"lookup mended", failed, good, Changes{From: "old", To: "new", GainedDANE: 1, FixedHosts: 1,
+			GainedExamples: []string{"failed.example"}, LostExamples: []string{}, NewFailingExamples: []string{}, FixedExamples: []string{"mx.failed.example"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			old, cur := tc.old(), tc.cur()
+			old.scan("old")
+			cur.scan("new")
+			oldDir, curDir := t.TempDir(), t.TempDir()
+			writeFixtures(t, oldDir, []*fixture{old}, fixtureManifest("old", t0))
+			writeFixtures(t, curDir, []*fixture{cur}, fixtureManifest("new", t0.AddDate(0, 1, 0)))
+			a, err := Analyze(context.Background(), []string{curDir, oldDir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Report.Changes == nil {
+				t.Fatal("no changes in a report of two scans")
+			}
+			if d := diff(tc.want, *a.Report.Changes); d != "" {
+				t.Errorf("changes %s", d)
+			}
+		})
+	}
+}
