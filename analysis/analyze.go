@@ -114,6 +114,9 @@ func hostProviders(ctx context.Context, db *DB) error {
 		hosts = append(hosts, h)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
 	if _, err := db.SQL.ExecContext(ctx, "CREATE TABLE host_provider (host VARCHAR, provider VARCHAR)"); err != nil {
 		return err
 	}

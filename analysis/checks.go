@@ -30,9 +30,10 @@ const (
 )
 
 // Check is one misconfiguration check: a SQL statement over the views
-// domains, mx_hosts and endpoints that returns one row per finding with
-// the columns domain, host, address and evidence (VARCHAR, NULL where the
-// unit has no such part).
+// domains, mx_hosts and endpoints (a check across scans also reads
+// prev_mx_hosts, prev_endpoints or the views Analyze derives from them)
+// that returns one row per finding with the columns domain, host, address
+// and evidence (VARCHAR, NULL where the unit has no such part).
 type Check struct {
 	ID          string // the check's id, its file's name without .sql
 	Unit        string // what a finding counts: UnitDomain, UnitMXHost, UnitEndpoint or UnitRecord
