@@ -3,15 +3,12 @@ package analysis
 import (
 	"bufio"
 	"context"
-	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
 	"path"
 	"sort"
 	"strings"
-
-	"github.com/danescan/danescan/datasets"
 )
 
 //go:embed checks/*.sql
@@ -33,15 +30,16 @@ const (
 )
 
 // Check is one misconfiguration check: a SQL statement over the views
-// domains, mx_hosts and endpoints that returns one row per finding with
-// the columns domain, host, address and evidence (VARCHAR, NULL where the
-// unit has no such part).
+// domains, mx_hosts and endpoints (a check across scans also reads
+// prev_mx_hosts, prev_endpoints or the views Analyze derives from them)
+// that returns one row per finding with the columns domain, host, address
+// and evidence (VARCHAR, NULL where the unit has no such part).
 type Check struct {
-	ID          string
-	Unit        string
-	Severity    string
+	ID          string // the check's id, its file's name without .sql
+	Unit        string // what a finding counts: UnitDomain, UnitMXHost, UnitEndpoint or UnitRecord
+	Severity    string // SeverityDeliveryFails, SeverityWeakensSecurity or SeverityAdvice
 	Source      string // the RFC section or source it rests on
-	Description string
+	Description string // what the check finds, one sentence or two
 	SQL         string // the statement, without its header
 	File        string // checks/<id>.sql
 }
@@ -130,25 +128,17 @@ func parseCheck(name, text string) (Check, error) {
 	return c, nil
 }
 
-// Run runs check c over the views and returns its findings, ordered by
-// domain, host, address and evidence.
-func (c Check) Run(ctx context.Context, db *DB, scanID string) ([]datasets.Finding, error) {
-	rows, err := db.SQL.QueryContext(ctx, "SELECT domain, host, address, evidence FROM ("+c.SQL+") AS f ORDER BY 1, 2, 3, 4")
+// Run runs check c over the views and inserts its findings into the
+// findings table of db (made by Analyze), rank being the check's place in
+// Checks. It returns the error of the statement.
+func (c Check) Run(ctx context.Context, db *DB, scanID string, rank int) error {
+	_, err := db.SQL.ExecContext(ctx, "INSERT INTO "+findingsTable+
+		` (scan_id, "check", severity, unit, domain, host, address, evidence, check_rank, row_rank)
+		SELECT ?, ?, ?, ?, coalesce(domain, ''), coalesce(host, ''), coalesce(address, ''), coalesce(evidence, ''), ?,
+			row_number() OVER (ORDER BY domain, host, address, evidence)
+		FROM (`+c.SQL+") AS f", scanID, c.ID, c.Severity, c.Unit, rank)
 	if err != nil {
-		return nil, fmt.Errorf("check %s: %w", c.ID, err)
+		return fmt.Errorf("check %s: %w", c.ID, err)
 	}
-	defer rows.Close()
-	var out []datasets.Finding
-	for rows.Next() {
-		var d, h, a, e sql.NullString
-		if err := rows.Scan(&d, &h, &a, &e); err != nil {
-			return nil, fmt.Errorf("check %s: %w", c.ID, err)
-		}
-		out = append(out, datasets.Finding{ScanID: scanID, Check: c.ID, Severity: c.Severity, Unit: c.Unit,
-			Domain: d.String, Host: h.String, Address: a.String, Evidence: e.String})
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("check %s: %w", c.ID, err)
-	}
-	return out, nil
+	return nil
 }

@@ -22,6 +22,34 @@ type fixture struct {
 	d   datasets.Domain
 	h   datasets.MXHost
 	eps []datasets.Endpoint
+	// prev is the same domain in the previous scan, for the checks
+	// across scans; nil when the fixture needs none.
+	prev *fixture
+}
+
+// scan sets the scan id of the fixture's rows.
+func (f *fixture) scan(id string) {
+	f.d.ScanID, f.h.ScanID = id, id
+	for i := range f.eps {
+		f.eps[i].ScanID = id
+	}
+}
+
+// Leaf certificates of the fixtures' chains: only their bytes matter.
+var (
+	leafOld = []byte("leaf certificate before the rollover")
+	leafNew = []byte("leaf certificate after the rollover")
+	caCert  = []byte("issuing CA certificate")
+)
+
+// rollOver makes f's endpoint present another leaf certificate that its
+// TLSA records do not match, after it passed with the same records in the
+// previous scan (f.prev).
+func (f *fixture) rollOver() {
+	f.prev = goodFixture(f.d.Domain)
+	f.prev.eps[0].Chain = [][]byte{leafOld, caCert}
+	f.fail("fail", "no_match")
+	f.eps[0].NearMiss, f.eps[0].Chain = "none", [][]byte{leafNew, caCert}
 }
 
 func goodFixture(name string) *fixture {
@@ -92,12 +120,13 @@ var checkFixtures = map[string]func(f *fixture){
 		f.d.MXKind = "mixed_null_mx"
 		f.d.MX.Records = append(f.d.MX.Records, "0 .")
 	},
-	"tip-selector-1":       func(f *fixture) { f.h.TLSA.Records = []string{"3 0 1 " + hexA, "3 1 1 " + hexB} },
-	"tip-single-tlsa":      func(f *fixture) { f.h.TLSA.Records = f.h.TLSA.Records[:1] },
-	"tip-tlsa-ttl":         func(f *fixture) { f.h.TLSA.TTL = 86400 },
-	"tip-domain-unsigned":  func(f *fixture) { f.d.MX.DNSSEC, f.d.MXSecure = datasets.DNSSECInsecure, false },
-	"tip-mx-zone-unsigned": func(f *fixture) { f.h.A.DNSSEC = datasets.DNSSECInsecure },
-	"tip-tlsrpt-missing":   func(f *fixture) { f.d.TLSRPTPublished = false },
+	"tip-selector-1":            func(f *fixture) { f.h.TLSA.Records = []string{"3 0 1 " + hexA, "3 1 1 " + hexB} },
+	"tip-single-tlsa":           func(f *fixture) { f.h.TLSA.Records = f.h.TLSA.Records[:1] },
+	"tip-tlsa-ttl":              func(f *fixture) { f.h.TLSA.TTL = 86400 },
+	"tip-domain-unsigned":       func(f *fixture) { f.d.MX.DNSSEC, f.d.MXSecure = datasets.DNSSECInsecure, false },
+	"tip-mx-zone-unsigned":      func(f *fixture) { f.h.A.DNSSEC = datasets.DNSSECInsecure },
+	"tip-tlsrpt-missing":        func(f *fixture) { f.d.TLSRPTPublished = false },
+	"dane-stale-after-rollover": (*fixture).rollOver,
 }
 
 // writeFixtures writes fixtures as a dataset in dir.
@@ -149,14 +178,23 @@ func TestCheckFixtures(t *testing.T) {
 		t.Fatal(err)
 	}
 	fs := []*fixture{goodFixture("good.example")}
+	prevs := []*fixture{goodFixture("good.example")}
 	for id, mutate := range checkFixtures {
 		f := goodFixture("bad-" + id + ".example")
 		mutate(f)
 		fs = append(fs, f)
+		if f.prev != nil {
+			prevs = append(prevs, f.prev)
+		}
 	}
-	dir := t.TempDir()
-	writeFixtures(t, dir, fs, fixtureManifest("fixture", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)))
-	a, err := Analyze(context.Background(), []string{dir})
+	started := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	dir, prevDir := t.TempDir(), t.TempDir()
+	for _, f := range prevs {
+		f.scan("previous")
+	}
+	writeFixtures(t, prevDir, prevs, fixtureManifest("previous", started.AddDate(0, -1, 0)))
+	writeFixtures(t, dir, fs, fixtureManifest("fixture", started))
+	a, err := Analyze(context.Background(), []string{dir, prevDir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,16 +309,10 @@ func TestTrends(t *testing.T) {
 	a2, b2 := goodFixture("a.example"), goodFixture("b.example")
 	a2.fail("fail", "no_match")
 	for _, f := range []*fixture{a2, b2} {
-		f.d.ScanID, f.h.ScanID = "new", "new"
-		for i := range f.eps {
-			f.eps[i].ScanID = "new"
-		}
+		f.scan("new")
 	}
 	for _, f := range []*fixture{a1, b1} {
-		f.d.ScanID, f.h.ScanID = "old", "old"
-		for i := range f.eps {
-			f.eps[i].ScanID = "old"
-		}
+		f.scan("old")
 	}
 	writeFixtures(t, old, []*fixture{a1, b1}, fixtureManifest("old", t0))
 	cur := t.TempDir()
@@ -294,8 +326,8 @@ func TestTrends(t *testing.T) {
 		t.Fatalf("scan %s, trends %+v", r.Scan.ScanID, r.Trends)
 	}
 	c := r.Changes
-	if c == nil || c.GainedDANE != 1 || c.LostDANE != 1 || c.GainedExample[0] != "b.example" || c.LostExample[0] != "a.example" ||
-		c.NewFailures != 1 || c.FixedFailures != 1 {
+	if c == nil || c.GainedDANE != 1 || c.LostDANE != 1 || c.GainedExamples[0] != "b.example" || c.LostExamples[0] != "a.example" ||
+		c.NewFailingHosts != 1 || c.FixedHosts != 1 {
 		t.Errorf("changes %+v", c)
 	}
 	if !strings.Contains(r.HTML(), `id="chart-trends"`) {

@@ -13,7 +13,9 @@ import (
 
 // Dataset is one scan's dataset directory, checked and ready to query.
 type Dataset struct {
-	Dir      string
+	// Dir is the dataset directory, as given.
+	Dir string
+	// Manifest is its manifest.json.
 	Manifest *datasets.Manifest
 	// Parts lists the readable Parquet files of each table, absolute
 	// paths; a table without rows has none.

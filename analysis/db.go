@@ -13,12 +13,16 @@ import (
 
 // DB is an embedded DuckDB database whose views read the Parquet parts of
 // datasets: domains, mx_hosts and endpoints (and findings once the checks
-// have run) over the datasets analysed, and all_domains, all_mx_hosts and
-// all_endpoints over every dataset given (for trends). Every view has the
+// have run) over the datasets analysed, all_domains, all_mx_hosts and
+// all_endpoints over every dataset given (for trends), and prev_domains,
+// prev_mx_hosts and prev_endpoints over the scan before the one analysed
+// (for checks across scans; empty when there is none). Every view has the
 // columns of the current schema, in order: a column that an older dataset
 // lacks reads as NULL, so one query serves every schema version. The
 // caller closes it.
 type DB struct {
+	// SQL is the database, limited to one connection (the views live in
+	// it).
 	SQL *sql.DB
 }
 
@@ -47,8 +51,19 @@ func duckType(t string) string {
 }
 
 // OpenDB opens an in-memory DuckDB with the views over sets (the datasets
-// analysed) and all (every dataset, for trends; may equal sets).
+// analysed) and all (every dataset, for trends; may equal sets); its prev_
+// views are empty. It returns an error when a part cannot be read.
 func OpenDB(ctx context.Context, sets, all []*Dataset) (*DB, error) {
+	return openDB(ctx, sets, nil, all)
+}
+
+// openDB is OpenDB with the prev_ views over prev (the scan before sets;
+// nil for none).
+func openDB(ctx context.Context, sets []*Dataset, prev *Dataset, all []*Dataset) (*DB, error) {
+	var prevSets []*Dataset
+	if prev != nil {
+		prevSets = []*Dataset{prev}
+	}
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
 		return nil, fmt.Errorf("open DuckDB: %w", err)
@@ -60,7 +75,7 @@ func OpenDB(ctx context.Context, sets, all []*Dataset) (*DB, error) {
 		for _, v := range []struct {
 			name string
 			sets []*Dataset
-		}{{t.Name, sets}, {"all_" + t.Name, all}} {
+		}{{t.Name, sets}, {"all_" + t.Name, all}, {"prev_" + t.Name, prevSets}} {
 			q, err := d.viewQuery(ctx, t, v.sets)
 			if err != nil {
 				db.Close()

@@ -8,13 +8,14 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/danescan/danescan/analysis/chart"
 	"github.com/danescan/danescan/datasets"
 )
 
 // Files names what Write wrote.
 type Files struct {
-	Markdown, HTML, JSON string
-	Findings             []datasets.Part
+	Markdown, HTML, JSON string          // the paths of report.md, report.html and report.json
+	Findings             []datasets.Part // the Parquet parts of the findings table
 }
 
 // Write writes the analysis into dir (created): report.md, report.html,
@@ -99,8 +100,8 @@ func (r *Report) Markdown() string {
 	p("Scan %s (dataset `%s`), started %s, %s; DNSSEC %s, SMTP %s. Schema version %s.\n\n",
 		r.Scan.ScanID, r.Scan.Dir, r.Scan.Started.UTC().Format("2006-01-02 15:04 UTC"),
 		map[bool]string{true: "complete", false: "INCOMPLETE"}[r.Scan.Complete],
-		map[bool]string{true: "validated", false: "not validated"}[r.Scan.DNSSEC],
-		map[bool]string{true: "probed", false: "not probed"}[r.Scan.SMTP], r.Scan.SchemaVersion)
+		map[bool]string{true: "validated", false: "not validated"}[r.Scan.DNSSECValidated],
+		map[bool]string{true: "probed", false: "not probed"}[r.Scan.SMTPProbed], r.Scan.SchemaVersion)
 	p("Counted units: %s domains, %s MX hosts, %s endpoints (MX host addresses, per certificate type probed), %s TLSA RRsets, %s TLSA records.\n\n",
 		thousands(r.Totals.Domains), thousands(r.Totals.MXHosts), thousands(r.Totals.Endpoints), thousands(r.Totals.TLSARRsets), thousands(r.Totals.TLSARecords))
 
@@ -117,7 +118,7 @@ func (r *Report) Markdown() string {
 		p("| %s | %s | %s | %s |\n", s.Name, thousands(s.Count), pctString(s.Count, first), pctString(s.Count, prev))
 		prev = s.Count
 	}
-	p("\nDANE protects a domain's mail at the last stage: secure MX RRset, secure TLSA at every MX host, and every address of every host passing (RFC 7672 §2.2).\n\n")
+	p("\nDANE protects a domain's mail at the last stage: secure MX RRset, secure TLSA at every MX host, and every address of every host passing (RFC 7672 §2.2). An MX host whose TLSA lookup is bogus or indeterminate stands with the hosts that have secure TLSA: DANE senders defer delivery to it, so its domains fail DANE rather than lack it.\n\n")
 
 	p("## Failing DANE in every counting unit\n\nSurveys disagree by a factor of ten mostly because they count different things; here is the same scan in each unit.\n\n| unit | failing | DANE applies to | share |\n| --- | ---: | ---: | ---: |\n")
 	for _, u := range r.Units {
@@ -125,27 +126,27 @@ func (r *Report) Markdown() string {
 	}
 
 	p("\n## DNSSEC failures by reason\n\nRRsets that did not validate, as danescan's own validator classified them (MX per domain; A, AAAA and TLSA per MX host).\n\n| RRset | status | reason | count |\n| --- | --- | --- | ---: |\n")
-	for _, c := range r.DNSSEC {
+	for _, c := range r.DNSSECFailures {
 		p("| %s | %s | %s | %s |\n", c.RRset, c.Status, c.Reason, thousands(c.Count))
 	}
-	if len(r.DNSSEC) == 0 {
+	if len(r.DNSSECFailures) == 0 {
 		p("| (none) | | | |\n")
 	}
 
-	p("\n## Why records do not match (per endpoint)\n\nEndpoints that fail DANE or have no usable record, by reason and nearest miss (after Lee et al., USENIX Security 2022: a record that would match with another usage, selector, matching type or chain depth, the hash of nothing, or none: stale or unrelated data).\n\n| reason | nearest miss | endpoints |\n| --- | --- | ---: |\n")
-	for _, c := range r.NearMiss {
+	p("\n## Why records do not match (per endpoint)\n\nEndpoints that fail DANE or have no usable record, by reason and nearest miss (after Lee et al., USENIX Security 2022: a record that would match with another usage, selector, matching type or chain depth, the hash of nothing, or none: stale or unrelated data; stale_after_rollover when, with the previous scan given, the endpoint passed then with the same TLSA records and presents another certificate now).\n\n| reason | nearest miss | endpoints |\n| --- | --- | ---: |\n")
+	for _, c := range r.NearMisses {
 		reason := c.Reason
 		if reason == "" {
 			reason = "no usable records"
 		}
 		p("| %s | %s | %s |\n", reason, c.NearMiss, thousands(c.Count))
 	}
-	if len(r.NearMiss) == 0 {
+	if len(r.NearMisses) == 0 {
 		p("| (none) | | |\n")
 	}
-	bs := r.Beside
+	bs := r.BesideDANE
 	p("\n## MTA-STS and TLS-RPT beside DANE (per domain)\n\nOf %s DANE-protected domains, %s also publish MTA-STS (%s) and %s TLS-RPT (%s); of all domains with MX, %s publish MTA-STS and %s TLS-RPT. Both may stand beside DANE (RFC 8461 §2; the article's tip), and TLS-RPT reports senders' DANE failures to the domain.\n",
-		thousands(bs.DANE), thousands(bs.DANEMTASTS), pctString(bs.DANEMTASTS, bs.DANE), thousands(bs.DANETLSRPT), pctString(bs.DANETLSRPT, bs.DANE), thousands(bs.MTASTS), thousands(bs.TLSRPT))
+		thousands(bs.DANEProtected), thousands(bs.DANEWithMTASTS), pctString(bs.DANEWithMTASTS, bs.DANEProtected), thousands(bs.DANEWithTLSRPT), pctString(bs.DANEWithTLSRPT, bs.DANEProtected), thousands(bs.MTASTS), thousands(bs.TLSRPT))
 
 	p("\n## Misconfigurations\n\n| check | severity | unit | count | domains | source | examples |\n| --- | --- | --- | ---: | ---: | --- | --- |\n")
 	for _, c := range r.Checks {
@@ -170,7 +171,7 @@ func (r *Report) Markdown() string {
 		p("| %s | %s | %s | %s | %s |\n", pr.Provider, thousands(pr.Domains), thousands(pr.MXHosts), thousands(pr.DANEDomains), pr.State)
 	}
 	p("\nConcentration: ")
-	for i, c := range r.Concentr {
+	for i, c := range r.Concentration {
 		if i > 0 {
 			p(", ")
 		}
@@ -186,8 +187,8 @@ func (r *Report) Markdown() string {
 	}
 	if c := r.Changes; c != nil {
 		p("\nFrom %s to %s: %s domains gained DANE (%s), %s lost it (%s); %s MX hosts newly fail DANE (%s), %s were fixed (%s).\n",
-			c.From, c.To, thousands(c.GainedDANE), strings.Join(c.GainedExample, ", "), thousands(c.LostDANE), strings.Join(c.LostExample, ", "),
-			thousands(c.NewFailures), strings.Join(c.NewExample, ", "), thousands(c.FixedFailures), strings.Join(c.FixedExample, ", "))
+			c.From, c.To, thousands(c.GainedDANE), strings.Join(c.GainedExamples, ", "), thousands(c.LostDANE), strings.Join(c.LostExamples, ", "),
+			thousands(c.NewFailingHosts), strings.Join(c.NewFailingExamples, ", "), thousands(c.FixedHosts), strings.Join(c.FixedExamples, ", "))
 	}
 	return b.String()
 }
@@ -209,13 +210,13 @@ func (r *Report) HTML() string {
 	p("<p>Counted units: %s domains, %s MX hosts, %s endpoints, %s TLSA RRsets, %s TLSA records.</p>\n",
 		thousands(r.Totals.Domains), thousands(r.Totals.MXHosts), thousands(r.Totals.Endpoints), thousands(r.Totals.TLSARRsets), thousands(r.Totals.TLSARecords))
 
-	var stages []Bar
+	var stages []chart.Item
 	for _, s := range r.Funnel {
 		if !strings.HasPrefix(s.Name, "(beside)") {
-			stages = append(stages, Bar{Label: s.Name, Value: float64(s.Count)})
+			stages = append(stages, chart.Item{Label: s.Name, Value: float64(s.Count)})
 		}
 	}
-	p("<h2>Adoption funnel</h2>\n<figure id=\"chart-funnel\">%s</figure>\n", Funnel("Adoption funnel, per domain", stages))
+	p("<h2>Adoption funnel</h2>\n<figure id=\"chart-funnel\">%s</figure>\n", chart.Funnel("Adoption funnel, per domain", stages))
 	p("<table><tr><th>stage</th><th>domains</th></tr>\n")
 	for _, s := range r.Funnel {
 		p("<tr><td>%s</td><td class=\"n\">%s</td></tr>\n", e(s.Name), thousands(s.Count))
@@ -229,25 +230,25 @@ func (r *Report) HTML() string {
 	p("</table>\n")
 
 	p("<h2>DNSSEC failures by reason</h2>\n<table><tr><th>RRset</th><th>status</th><th>reason</th><th>count</th></tr>\n")
-	for _, c := range r.DNSSEC {
+	for _, c := range r.DNSSECFailures {
 		p("<tr><td>%s</td><td>%s</td><td>%s</td><td class=\"n\">%s</td></tr>\n", e(c.RRset), e(c.Status), e(c.Reason), thousands(c.Count))
 	}
 	p("</table>\n")
 
 	p("<h2>Why records do not match</h2>\n<table><tr><th>reason</th><th>nearest miss</th><th>endpoints</th></tr>\n")
-	for _, c := range r.NearMiss {
+	for _, c := range r.NearMisses {
 		p("<tr><td>%s</td><td>%s</td><td class=\"n\">%s</td></tr>\n", e(c.Reason), e(c.NearMiss), thousands(c.Count))
 	}
-	p("</table>\n<p>MTA-STS beside DANE: %s of %s DANE-protected domains; TLS-RPT: %s.</p>\n", thousands(r.Beside.DANEMTASTS), thousands(r.Beside.DANE), thousands(r.Beside.DANETLSRPT))
+	p("</table>\n<p>MTA-STS beside DANE: %s of %s DANE-protected domains; TLS-RPT: %s.</p>\n", thousands(r.BesideDANE.DANEWithMTASTS), thousands(r.BesideDANE.DANEProtected), thousands(r.BesideDANE.DANEWithTLSRPT))
 
-	var bars []Bar
+	var bars []chart.Item
 	for _, c := range r.Checks {
 		if c.Count > 0 {
-			bars = append(bars, Bar{Label: c.ID, Value: float64(c.Count), Note: c.Unit})
+			bars = append(bars, chart.Item{Label: c.ID, Value: float64(c.Count), Note: c.Unit})
 		}
 	}
 	sortBars(bars)
-	p("<h2>Misconfigurations</h2>\n<figure id=\"chart-checks\">%s</figure>\n", BarChart("Checks that fired, by count in their unit", bars, ""))
+	p("<h2>Misconfigurations</h2>\n<figure id=\"chart-checks\">%s</figure>\n", chart.Bar("Checks that fired, by count in their unit", bars, ""))
 	p("<table><tr><th>check</th><th>severity</th><th>unit</th><th>count</th><th>domains</th><th>what it means</th><th>source</th><th>examples</th></tr>\n")
 	for _, c := range r.Checks {
 		p("<tr><td><code>%s</code></td><td>%s</td><td>%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
@@ -255,15 +256,15 @@ func (r *Report) HTML() string {
 	}
 	p("</table>\n")
 
-	var stacks []Stack
+	var stacks []chart.Stack
 	for i, t := range r.TLDs {
 		if i == 20 {
 			break
 		}
 		none := t.WithMX - t.DANEAll - t.DANESome
-		stacks = append(stacks, Stack{Label: "." + t.TLD, Segments: []Segment{{"DANE on every MX", float64(t.DANEAll)}, {"on some", float64(t.DANESome)}, {"none", float64(max(none, 0))}}})
+		stacks = append(stacks, chart.Stack{Label: "." + t.TLD, Segments: []chart.Segment{{Name: "DANE on every MX", Value: float64(t.DANEAll)}, {Name: "on some", Value: float64(t.DANESome)}, {Name: "none", Value: float64(max(none, 0))}}})
 	}
-	p("<h2>By TLD</h2>\n<figure id=\"chart-tld\">%s</figure>\n", StackedBars("DANE share by TLD (domains with MX)", stacks))
+	p("<h2>By TLD</h2>\n<figure id=\"chart-tld\">%s</figure>\n", chart.StackedBars("DANE share by TLD (domains with MX)", stacks))
 	p("<h2>Mail providers</h2>\n<table><tr><th>provider</th><th>domains served</th><th>MX hosts</th><th>DANE-protected domains</th><th>state</th></tr>\n")
 	for i, pr := range r.Providers {
 		if i == 20 {
@@ -272,7 +273,7 @@ func (r *Report) HTML() string {
 		p("<tr><td>%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td>%s</td></tr>\n", e(pr.Provider), thousands(pr.Domains), thousands(pr.MXHosts), thousands(pr.DANEDomains), e(pr.State))
 	}
 	p("</table>\n<p>")
-	for i, c := range r.Concentr {
+	for i, c := range r.Concentration {
 		if i > 0 {
 			p(", ")
 		}
@@ -287,10 +288,10 @@ func (r *Report) HTML() string {
 			dane = append(dane, pct(t.DANEAll, t.WithMX))
 			secure = append(secure, pct(t.MXSecure, t.WithMX))
 		}
-		p("<h2>Trends</h2>\n<figure id=\"chart-trends\">%s</figure>\n", LineChart("Share of domains with MX", xs, []Series{{"DANE-protected", dane}, {"MX RRset secure", secure}}, "%"))
+		p("<h2>Trends</h2>\n<figure id=\"chart-trends\">%s</figure>\n", chart.Line("Share of domains with MX", xs, []chart.Series{{Name: "DANE-protected", Points: dane}, {Name: "MX RRset secure", Points: secure}}, "%"))
 		if c := r.Changes; c != nil {
 			p("<p>From %s to %s: %s domains gained DANE, %s lost it; %s MX hosts newly fail DANE, %s were fixed.</p>\n",
-				e(c.From), e(c.To), thousands(c.GainedDANE), thousands(c.LostDANE), thousands(c.NewFailures), thousands(c.FixedFailures))
+				e(c.From), e(c.To), thousands(c.GainedDANE), thousands(c.LostDANE), thousands(c.NewFailingHosts), thousands(c.FixedHosts))
 		}
 	}
 	p("</body></html>\n")
@@ -298,7 +299,7 @@ func (r *Report) HTML() string {
 }
 
 // sortBars orders bars by value, largest first, then label.
-func sortBars(bars []Bar) {
+func sortBars(bars []chart.Item) {
 	for i := 1; i < len(bars); i++ {
 		for j := i; j > 0 && (bars[j].Value > bars[j-1].Value || (bars[j].Value == bars[j-1].Value && bars[j].Label < bars[j-1].Label)); j-- {
 			bars[j], bars[j-1] = bars[j-1], bars[j]

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"strings"
@@ -145,3 +148,35 @@ func firstDiff(a, b string) string {
 }
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+// TestReportFieldsDocumented keeps report.json documented where it is
+// declared: every field of the structs in report.go has a comment.
+func TestReportFieldsDocumented(t *testing.T) {
+	fset := token.NewFileSet()
+	file, err := parser.ParseFile(fset, "report.go", nil, parser.ParseComments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var undocumented []string
+	ast.Inspect(file, func(n ast.Node) bool {
+		ts, ok := n.(*ast.TypeSpec)
+		if !ok {
+			return true
+		}
+		st, ok := ts.Type.(*ast.StructType)
+		if !ok || !ts.Name.IsExported() {
+			return true
+		}
+		for _, f := range st.Fields.List {
+			if f.Doc == nil && f.Comment == nil {
+				for _, name := range f.Names {
+					undocumented = append(undocumented, ts.Name.Name+"."+name.Name)
+				}
+			}
+		}
+		return true
+	})
+	if len(undocumented) > 0 {
+		t.Errorf("fields of report.json without a comment: %v", undocumented)
+	}
+}

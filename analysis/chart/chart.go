@@ -1,4 +1,7 @@
-// Charts for the report: self-contained SVG drawn with the standard library.
+// Package chart draws the charts of danescan's report as self-contained SVG,
+// with the standard library alone: Bar, Funnel, Line and StackedBars. It
+// knows nothing of DANE or of the report; the caller passes labels and
+// values.
 //
 // Each function returns one <svg> element as a string, ready to be inlined in
 // report.html or saved as an .svg file next to report.md. The SVG uses no
@@ -27,8 +30,7 @@
 // Numbers: counts are printed with a comma as thousands separator
 // (1,234,567) and at most one decimal; percentages with one decimal and a
 // space before the sign ("12.5 %").
-
-package analysis
+package chart
 
 import (
 	"fmt"
@@ -41,32 +43,32 @@ import (
 	"unicode/utf8"
 )
 
-// Bar is one bar of a chart: a label, a value, and an optional note shown
-// after the value (e.g. "12.5 %").
-type Bar struct {
-	Label string
-	Value float64
-	Note  string
+// Item is one bar of a Bar chart or one stage of a Funnel: a label, a
+// value, and an optional note shown after the value (e.g. "12.5 %").
+type Item struct {
+	Label string  // the bar's or stage's label
+	Value float64 // its value, drawn as the bar's length
+	Note  string  // shown in parentheses after the value; may be empty
 }
 
 // Series is one line of a trend chart: its name (shown in the legend) and one
 // value per x label. A NaN or ±Inf point leaves a gap in the line.
 type Series struct {
-	Name   string
-	Points []float64
+	Name   string    // shown in the legend
+	Points []float64 // one value per x label
 }
 
 // Segment is one part of a Stack, e.g. the domains with DANE on all, some or
 // none of their MX hosts.
 type Segment struct {
-	Name  string
-	Value float64
+	Name  string  // shown in the legend
+	Value float64 // its length in the stack
 }
 
 // Stack is one row of StackedBars: a category (e.g. a TLD) and its segments.
 type Stack struct {
-	Label    string
-	Segments []Segment
+	Label    string    // the category, left of the bar
+	Segments []Segment // its parts, in the order of the legend
 }
 
 const (
@@ -74,12 +76,12 @@ const (
 	chartPad         = 16.0  // px, left/right/bottom margin
 	chartTitleY      = 24.0  // baseline of the visible title
 	chartMaxRows     = 40    // bars, stages or stacks drawn; the rest are summarised
-	chartMaxSeries   = 8     // lines drawn in a LineChart
+	chartMaxSeries   = 8     // lines drawn in a Line
 	chartLabelRunes  = 28    // category labels are cut to this many runes
 	chartValueRunes  = 24    // value labels (value, unit and note) are cut to this many runes
-	chartXLabelRunes = 12    // x-axis labels of a LineChart
+	chartXLabelRunes = 12    // x-axis labels of a Line
 	chartNameRunes   = 24    // legend entries
-	chartMaxXLabels  = 10    // x-axis labels shown in a LineChart, evenly spaced
+	chartMaxXLabels  = 10    // x-axis labels shown in a Line, evenly spaced
 	chartRuneWidth   = 6.6   // px, rough advance of one rune at font-size 12
 	chartBarColour   = "#0072B2"
 	chartGridColour  = "#DDDDDD"
@@ -110,18 +112,18 @@ var chartPalette = [...]chartColour{
 	{"#F0E442", "#000000"}, // yellow
 }
 
-// chartDashes are the stroke-dasharray values of the lines of a LineChart,
+// chartDashes are the stroke-dasharray values of the lines of a Line,
 // one per palette colour, so that series differ in more than colour.
 var chartDashes = [...]string{"", "6 3", "2 3", "8 3 2 3", "12 4", "4 4", "1 4", "10 2 2 2"}
 
-// BarChart draws horizontal bars in the order given (the caller sorts them,
+// Bar draws horizontal bars in the order given (the caller sorts them,
 // usually largest first), each labelled with its value at the bar end: the
 // value, then unit ("%" prints the value as a percentage with one decimal,
 // any other non-empty unit is appended after a space), then the Note in
 // parentheses. Bar lengths are proportional to the values; the longest bar is
 // the largest value. Only the first 40 bars are drawn, followed by a
 // "… N more" line. It returns the <svg> element as a string.
-func BarChart(title string, bars []Bar, unit string) string {
+func Bar(title string, bars []Item, unit string) string {
 	const (
 		top    = 44.0
 		rowH   = 24.0
@@ -177,7 +179,7 @@ func BarChart(title string, bars []Bar, unit string) string {
 // first stage and the percentage of the previous stage. A percentage whose
 // base is zero, negative, NaN or ±Inf is printed as "n/a". Only the first 40
 // stages are drawn. It returns the <svg> element as a string.
-func Funnel(title string, stages []Bar) string {
+func Funnel(title string, stages []Item) string {
 	const (
 		top    = 44.0
 		rowH   = 44.0
@@ -233,7 +235,7 @@ func Funnel(title string, stages []Bar) string {
 	return c.document(title, desc.String(), y+chartPad)
 }
 
-// LineChart draws one line per series over xLabels (e.g. scan dates), with
+// Line draws one line per series over xLabels (e.g. scan dates), with
 // a marker at every point and the last value of each line labelled at its
 // end. The y axis runs from 0 to a round number at or above the largest value,
 // or from 0 to 100 when unit is "%" (further if a value exceeds 100); any other
@@ -242,7 +244,7 @@ func Funnel(title string, stages []Bar) string {
 // the longest series. NaN and ±Inf points leave a gap; negative points are
 // drawn at 0. Only the first 8 series are drawn, the legend says how many more
 // there are. It returns the <svg> element as a string.
-func LineChart(title string, xLabels []string, series []Series, unit string) string {
+func Line(title string, xLabels []string, series []Series, unit string) string {
 	const (
 		top    = 48.0
 		plotH  = 220.0

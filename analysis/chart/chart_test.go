@@ -1,4 +1,4 @@
-package analysis
+package chart
 
 import (
 	"bytes"
@@ -16,9 +16,8 @@ import (
 	"testing"
 )
 
-// updateCharts rewrites testdata/charts/*.svg. It is not called "update"
-// because another test file of this package may define that flag.
-var updateCharts = flag.Bool("update-charts", false, "rewrite the golden files in testdata/charts")
+// update rewrites testdata/charts/*.svg.
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/charts")
 
 // chartDoc is what a test needs to know about a chart: the attributes of the
 // root element, the text of its <title> and <desc>, the number of elements by
@@ -144,19 +143,19 @@ const (
 	brokenLabel  = "bad\xffutf8\x00nul\x1bescape\ttab\nnewline\u0085"
 )
 
-func manyBars(n int) []Bar {
-	bars := make([]Bar, n)
+func manyBars(n int) []Item {
+	bars := make([]Item, n)
 	for i := range bars {
-		bars[i] = Bar{Label: fmt.Sprintf("mx%d.example.net", i), Value: float64(n - i)}
+		bars[i] = Item{Label: fmt.Sprintf("mx%d.example.net", i), Value: float64(n - i)}
 	}
 	return bars
 }
 
-func TestBarChart(t *testing.T) {
+func TestBar(t *testing.T) {
 	tests := []struct {
 		name   string
 		title  string
-		bars   []Bar
+		bars   []Item
 		unit   string
 		rects  int
 		texts  []string // <text> elements expected verbatim
@@ -165,7 +164,7 @@ func TestBarChart(t *testing.T) {
 		{
 			name:  "counts",
 			title: "Top MX providers",
-			bars: []Bar{
+			bars: []Item{
 				{Label: "google.com", Value: 1234567, Note: "45.2 %"},
 				{Label: "outlook.com", Value: 98765},
 				{Label: "example.org", Value: 1},
@@ -177,7 +176,7 @@ func TestBarChart(t *testing.T) {
 		{
 			name:  "percent unit",
 			title: "Share",
-			bars:  []Bar{{Label: "a", Value: 12.345}, {Label: "b", Value: 100}},
+			bars:  []Item{{Label: "a", Value: 12.345}, {Label: "b", Value: 100}},
 			unit:  "%",
 			rects: 2,
 			texts: []string{"12.3 %", "100.0 %"},
@@ -185,18 +184,18 @@ func TestBarChart(t *testing.T) {
 		{
 			name:  "other unit",
 			title: "Latency",
-			bars:  []Bar{{Label: "a", Value: 1500.25}},
+			bars:  []Item{{Label: "a", Value: 1500.25}},
 			unit:  "ms",
 			rects: 1,
 			texts: []string{"1,500.3 ms"},
 		},
 		{name: "nil", title: "Empty", rects: 0, texts: []string{"No data"}},
-		{name: "empty", title: "Empty", bars: []Bar{}, rects: 0, texts: []string{"No data"}},
-		{name: "empty title", title: "", bars: []Bar{{Label: "a", Value: 1}}, rects: 1},
+		{name: "empty", title: "Empty", bars: []Item{}, rects: 0, texts: []string{"No data"}},
+		{name: "empty title", title: "", bars: []Item{{Label: "a", Value: 1}}, rects: 1},
 		{
 			name:  "zero negative NaN Inf",
 			title: "Odd values",
-			bars: []Bar{
+			bars: []Item{
 				{Label: "zero", Value: 0}, {Label: "negative", Value: -5},
 				{Label: "nan", Value: math.NaN()}, {Label: "inf", Value: math.Inf(1)}, {Label: "-inf", Value: math.Inf(-1)},
 			},
@@ -207,7 +206,7 @@ func TestBarChart(t *testing.T) {
 		{
 			name:   "hostile label",
 			title:  hostileLabel,
-			bars:   []Bar{{Label: hostileLabel, Value: 3, Note: hostileLabel}},
+			bars:   []Item{{Label: hostileLabel, Value: 3, Note: hostileLabel}},
 			rects:  1,
 			texts:  []string{hostileLabel},
 			labels: []string{hostileLabel},
@@ -215,7 +214,7 @@ func TestBarChart(t *testing.T) {
 		{
 			name:   "long label",
 			title:  "Long",
-			bars:   []Bar{{Label: longLabel, Value: 3}},
+			bars:   []Item{{Label: longLabel, Value: 3}},
 			rects:  1,
 			texts:  []string{"a-very-long-subdomain-label…"},
 			labels: []string{longLabel},
@@ -223,7 +222,7 @@ func TestBarChart(t *testing.T) {
 		{
 			name:  "broken UTF-8 and control characters",
 			title: brokenLabel,
-			bars:  []Bar{{Label: brokenLabel, Value: 3}},
+			bars:  []Item{{Label: brokenLabel, Value: 3}},
 			rects: 1,
 			texts: []string{"bad\uFFFDutf8\uFFFDnul\uFFFDescape tab new…"},
 		},
@@ -235,11 +234,11 @@ func TestBarChart(t *testing.T) {
 			texts: []string{"mx0.example.net", "5,000", "mx39.example.net", "… 4,960 more"},
 		},
 		{name: "exactly the cap", title: "Forty", bars: manyBars(chartMaxRows), rects: chartMaxRows},
-		{name: "tiny and huge", title: "Range", bars: []Bar{{Label: "a", Value: math.MaxFloat64}, {Label: "b", Value: math.SmallestNonzeroFloat64}}, rects: 2},
+		{name: "tiny and huge", title: "Range", bars: []Item{{Label: "a", Value: math.MaxFloat64}, {Label: "b", Value: math.SmallestNonzeroFloat64}}, rects: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			svg := BarChart(tt.title, tt.bars, tt.unit)
+			svg := Bar(tt.title, tt.bars, tt.unit)
 			doc := parseChart(t, svg)
 			wantTitle := chartClean(tt.title)
 			if tt.title == "" {
@@ -271,8 +270,8 @@ func TestBarChart(t *testing.T) {
 	}
 }
 
-func TestBarChartLengths(t *testing.T) {
-	svg := BarChart("Lengths", []Bar{{Label: "a", Value: 200}, {Label: "b", Value: 100}, {Label: "c", Value: -1}}, "")
+func TestBarLengths(t *testing.T) {
+	svg := Bar("Lengths", []Item{{Label: "a", Value: 200}, {Label: "b", Value: 100}, {Label: "c", Value: -1}}, "")
 	var widths []float64
 	for _, m := range strings.Split(svg, `<rect `)[1:] {
 		_, rest, _ := strings.Cut(m, `width="`)
@@ -291,13 +290,13 @@ func TestBarChartLengths(t *testing.T) {
 func TestFunnel(t *testing.T) {
 	tests := []struct {
 		name   string
-		stages []Bar
+		stages []Item
 		rects  int
 		texts  []string
 	}{
 		{
 			name: "adoption",
-			stages: []Bar{
+			stages: []Item{
 				{Label: "Domains", Value: 1000000},
 				{Label: "with MX", Value: 800000},
 				{Label: "DNSSEC-signed", Value: 80000},
@@ -312,28 +311,28 @@ func TestFunnel(t *testing.T) {
 			},
 		},
 		{name: "nil", rects: 0, texts: []string{"No data"}},
-		{name: "single stage", stages: []Bar{{Label: "Domains", Value: 7}}, rects: 1, texts: []string{"7", "100.0 % of first"}},
+		{name: "single stage", stages: []Item{{Label: "Domains", Value: 7}}, rects: 1, texts: []string{"7", "100.0 % of first"}},
 		{
 			name:   "zero first stage",
-			stages: []Bar{{Label: "a", Value: 0}, {Label: "b", Value: 0}},
+			stages: []Item{{Label: "a", Value: 0}, {Label: "b", Value: 0}},
 			rects:  2,
 			texts:  []string{"n/a of first", "n/a of first, n/a of previous"},
 		},
 		{
 			name:   "zero in the middle",
-			stages: []Bar{{Label: "a", Value: 10}, {Label: "b", Value: 0}, {Label: "c", Value: 0}},
+			stages: []Item{{Label: "a", Value: 10}, {Label: "b", Value: 0}, {Label: "c", Value: 0}},
 			rects:  3,
 			texts:  []string{"0.0 % of first, 0.0 % of previous", "0.0 % of first, n/a of previous"},
 		},
 		{
 			name:   "NaN, Inf and negative",
-			stages: []Bar{{Label: "a", Value: math.NaN()}, {Label: "b", Value: math.Inf(1)}, {Label: "c", Value: -3}},
+			stages: []Item{{Label: "a", Value: math.NaN()}, {Label: "b", Value: math.Inf(1)}, {Label: "c", Value: -3}},
 			rects:  3,
 			texts:  []string{"n/a", "n/a of first", "n/a of first, n/a of previous"},
 		},
 		{
 			name:   "hostile and long labels",
-			stages: []Bar{{Label: hostileLabel, Value: 2, Note: "note"}, {Label: longLabel, Value: 1}},
+			stages: []Item{{Label: hostileLabel, Value: 2, Note: "note"}, {Label: longLabel, Value: 1}},
 			rects:  2,
 			texts:  []string{"<script>alert(\"x\")</scr…", "2 (note)", "50.0 % of first, 50.0 % of previous"},
 		},
@@ -363,7 +362,7 @@ func TestFunnel(t *testing.T) {
 	}
 }
 
-func TestLineChart(t *testing.T) {
+func TestLine(t *testing.T) {
 	dates := []string{"2026-01-01", "2026-02-01", "2026-03-01", "2026-04-01"}
 	tests := []struct {
 		name    string
@@ -509,7 +508,7 @@ func TestLineChart(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			svg := LineChart("Adoption over time", tt.xLabels, tt.series, tt.unit)
+			svg := Line("Adoption over time", tt.xLabels, tt.series, tt.unit)
 			doc := parseChart(t, svg)
 			if doc.title != "Adoption over time" {
 				t.Errorf("title = %q", doc.title)
@@ -756,20 +755,20 @@ func TestChartPaletteContrast(t *testing.T) {
 // goldenCharts is one chart of each kind, as the report draws them.
 func goldenCharts() map[string]string {
 	return map[string]string{
-		"bar.svg": BarChart("Top MX providers of DANE domains", []Bar{
+		"bar.svg": Bar("Top MX providers of DANE domains", []Item{
 			{Label: "mail.protection.outlook.com", Value: 123456, Note: "41.2 %"},
 			{Label: "transip.email", Value: 45678, Note: "15.2 %"},
 			{Label: "a-very-long-mail-provider-hostname.example.co.uk", Value: 9876, Note: "3.3 %"},
 			{Label: "<tricky & \"quoted\">", Value: 12, Note: "0.0 %"},
 		}, "domains"),
-		"funnel.svg": Funnel("DANE adoption funnel", []Bar{
+		"funnel.svg": Funnel("DANE adoption funnel", []Item{
 			{Label: "Domains scanned", Value: 1000000},
 			{Label: "with MX", Value: 812345},
 			{Label: "DNSSEC-signed MX", Value: 65432},
 			{Label: "with TLSA records", Value: 12345},
 			{Label: "TLSA matches", Value: 11111},
 		}),
-		"line.svg": LineChart("DANE adoption over time", []string{
+		"line.svg": Line("DANE adoption over time", []string{
 			"2026-01-05", "2026-02-02", "2026-03-02", "2026-04-06", "2026-05-04", "2026-06-01",
 		}, []Series{
 			{Name: "DNSSEC-signed MX", Points: []float64{7.9, 8.1, 8.4, math.NaN(), 8.9, 9.2}},
@@ -790,7 +789,7 @@ func TestChartGolden(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			parseChart(t, got)
 			path := filepath.Join("testdata", "charts", name)
-			if *updateCharts {
+			if *update {
 				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 					t.Fatal(err)
 				}
@@ -801,10 +800,10 @@ func TestChartGolden(t *testing.T) {
 			}
 			want, err := os.ReadFile(path)
 			if err != nil {
-				t.Fatalf("%v (run go test -run TestChartGolden ./analysis -update-charts)", err)
+				t.Fatalf("%v (run go test ./analysis/chart -update)", err)
 			}
 			if string(want) != got {
-				t.Errorf("%s differs from the golden file; run go test -run TestChartGolden ./analysis -update-charts and review the diff\n%s",
+				t.Errorf("%s differs from the golden file; run go test ./analysis/chart -update and review the diff\n%s",
 					name, lineDiff(string(want), got))
 			}
 		})
