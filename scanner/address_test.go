@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -35,6 +37,8 @@ func TestAddressCap(t *testing.T) {
 			return nil, &net.OpError{Op: "dial", Net: network, Err: syscall.ECONNREFUSED}
 		},
 		AddressInterval: time.Nanosecond,
+		// The documentation ranges the test's addresses come from.
+		Allow: []netip.Prefix{netip.MustParsePrefix("198.51.0.0/16"), netip.MustParsePrefix("2001:db8::/32")},
 	}
 	cfg.defaults()
 	pool, err := newSMTPPool(&cfg)
@@ -73,5 +77,92 @@ func TestAddressCap(t *testing.T) {
 	}
 	if !strings.Contains(row.Error, "510 addresses, only the first 16 probed") {
 		t.Errorf("row error %q does not say how many addresses were probed", row.Error)
+	}
+}
+
+// TestSpecialPurposeRefused gives one MX host an address in every
+// special-purpose range (and IPv4-mapped forms of private and loopback
+// addresses): none is connected to, each endpoint says special_purpose and
+// names its range, and only the range that Config.Allow names is probed.
+func TestSpecialPurposeRefused(t *testing.T) {
+	var (
+		mu     sync.Mutex
+		dialed []string
+	)
+	cfg := Config{
+		Resolvers: []string{"127.0.0.1:53"},
+		SMTP:      true,
+		SMTPDial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			mu.Lock()
+			dialed = append(dialed, addr)
+			mu.Unlock()
+			return nil, &net.OpError{Op: "dial", Net: network, Err: syscall.ECONNREFUSED}
+		},
+		AddressInterval: time.Nanosecond,
+		Allow:           []netip.Prefix{netip.MustParsePrefix("127.53.0.0/16")},
+	}
+	cfg.defaults()
+	pool, err := newSMTPPool(&cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &scan{cfg: &cfg, stats: new(Stats), smtp: pool}
+	var addrs []netip.Addr
+	for _, r := range specialRanges() {
+		a := r.prefix.Addr()
+		if r.prefix.Bits() < a.BitLen() {
+			a = a.Next()
+		}
+		addrs = append(addrs, a)
+	}
+	addrs = append(addrs, netip.MustParseAddr("::ffff:10.1.2.3"), netip.MustParseAddr("::ffff:127.0.0.1"),
+		netip.MustParseAddr("169.254.169.254"), netip.MustParseAddr("127.53.1.1"))
+	for len(addrs) > 0 {
+		// MaxAddresses at a time, as many hosts.
+		batch := addrs[:min(len(addrs), MaxAddresses)]
+		addrs = addrs[len(batch):]
+		p := &hostProbe{name: "mx.example", base: "mx.example", addrs: batch}
+		s.probeEndpoints(context.Background(), p)
+		for _, e := range p.endpoints {
+			row := endpointRow("scan", p, e)
+			if e.addr == netip.MustParseAddr("127.53.1.1") {
+				if row.Failure == FailSpecialPurpose {
+					t.Errorf("%s is allowed but was refused", e.addr)
+				}
+				continue
+			}
+			if row.Failure != FailSpecialPurpose || row.DANEStatus != "not_probed" || !strings.Contains(row.Error, "(RFC ") {
+				t.Errorf("%s: failure %q, dane %q, error %q; want special_purpose, not_probed and the range", e.addr, row.Failure, row.DANEStatus, row.Error)
+			}
+		}
+	}
+	if len(dialed) != 1 || dialed[0] != "127.53.1.1:25" {
+		t.Errorf("connections %q, want only the allowed 127.53.1.1:25", dialed)
+	}
+	for _, a := range []string{"8.8.8.8", "2a00:1450::1", "::ffff:8.8.8.8", "2001:4860::1"} {
+		if kind, special := SpecialPurpose(netip.MustParseAddr(a)); special {
+			t.Errorf("%s counted as special-purpose (%s)", a, kind)
+		}
+	}
+}
+
+func TestParseAllow(t *testing.T) {
+	file := t.TempDir() + "/allow.txt"
+	if err := os.WriteFile(file, []byte("# test bed\n10.9.0.0/16\n\n192.0.2.7 # one host\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseAllow([]string{"127.53.0.0/16", "::ffff:127.0.0.1", file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []netip.Prefix{netip.MustParsePrefix("127.53.0.0/16"), netip.MustParsePrefix("127.0.0.1/32"),
+		netip.MustParsePrefix("10.9.0.0/16"), netip.MustParsePrefix("192.0.2.7/32")}
+	if !slices.Equal(got, want) {
+		t.Errorf("ParseAllow = %v, want %v", got, want)
+	}
+	for _, bad := range [][]string{{"no-such-file"}, {"mx.example"}} {
+		if _, err := ParseAllow(bad); err == nil {
+			t.Errorf("ParseAllow(%q) gave no error", bad)
+		}
 	}
 }

@@ -59,19 +59,34 @@ func skipped(qname, why string) datasets.RRset {
 	return datasets.RRset{QName: qname, Failure: string(FailSkipped), Error: why, DNSSEC: datasets.DNSSECNotValidated}
 }
 
+// invalidRow is the row of an input entry that is not a valid domain
+// name (e.Err says why).
 func invalidRow(scanID string, e datasets.Entry, now time.Time) *datasets.Domain {
+	return unscannedRow(scanID, e, now, "", FailInvalidName, errText(e.Err), "invalid name")
+}
+
+// excludedRow is the row of an input domain on the exclusion list: it is
+// never looked up.
+func excludedRow(scanID string, e datasets.Entry, now time.Time) *datasets.Domain {
+	return unscannedRow(scanID, e, now, e.Domain, FailExcluded, "excluded by the exclusion list: not looked up", "excluded")
+}
+
+// unscannedRow is the row of an input entry that is not looked up, with
+// its failure class, the detail, and why its lookups were skipped.
+func unscannedRow(scanID string, e datasets.Entry, now time.Time, domain, failure, detail, why string) *datasets.Domain {
 	return &datasets.Domain{
 		ScanID:    scanID,
 		InputFile: e.File,
 		InputLine: e.Line,
 		Input:     e.Raw,
 		Rank:      e.Rank,
-		Failure:   FailInvalidName,
-		Error:     e.Err.Error(),
+		Domain:    domain,
+		Failure:   failure,
+		Error:     detail,
 		MXKind:    KindUnknown,
-		MX:        skipped("", "invalid name"),
-		MTASTS:    skipped("", "invalid name"),
-		TLSRPT:    skipped("", "invalid name"),
+		MX:        skipped("", why),
+		MTASTS:    skipped("", why),
+		TLSRPT:    skipped("", why),
 		ScannedAt: now,
 	}
 }

@@ -177,6 +177,11 @@ func (s *scan) probeEndpoints(ctx context.Context, p *hostProbe) {
 				e.failure, e.errText, e.status = FailExcluded, "excluded by the exclusion list", datasets.DANENotProbed
 				continue
 			}
+			if kind, special := SpecialPurpose(ip); special && !s.cfg.allowed(ip) {
+				e.failure, e.status = FailSpecialPurpose, datasets.DANENotProbed
+				e.errText = "special-purpose address, " + kind + ": not connected to (--allow names the ranges a scan may probe)"
+				continue
+			}
 			key := endpointKey{ip, p.base, mode}
 			alias := p.base != p.name
 			res, ok := starttls.Result{}, false

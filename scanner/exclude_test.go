@@ -1,9 +1,12 @@
 package scanner
 
 import (
+	"context"
+	"maps"
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseExclude(t *testing.T) {
@@ -53,4 +56,48 @@ func TestParseExcludeErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("ParseExclude of a bad line = %v, want an error naming line 2", err)
 	}
+}
+
+// TestExcludedDomain scans a list that names an excluded domain (and a
+// name below it): each gets its row with failure excluded and is never
+// looked up, and the scan goes on with the other names. It crashed the
+// scan before (the row of an invalid name was reused, with no error).
+func TestExcludedDomain(t *testing.T) {
+	f := newFakeResolver(t, `
+ok.test. 300 IN MX 10 mx.ok.test.
+mx.ok.test. 300 IN A 192.0.2.1
+`)
+	addr := f.start(t)
+	x, err := ParseExclude(strings.NewReader("secret.test\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Resolvers: []string{addr}, Workers: 4, Timeout: 200 * time.Millisecond, Retries: -1, Exclude: x}
+	var mem memSink
+	list := writeFile(t, "list.txt", "ok.test\nsecret.test\nmail.secret.test\n")
+	man, err := scanMemory(context.Background(), cfg, []Input{{Path: list}}, nil, &mem)
+	if err != nil {
+		t.Fatalf("scan: %v", err)
+	}
+	got := map[string]string{}
+	for _, d := range mem.domains {
+		got[d.Domain] = d.Failure + " " + d.Error
+	}
+	want := map[string]string{
+		"ok.test":          " ",
+		"secret.test":      FailExcluded + " excluded by the exclusion list: not looked up",
+		"mail.secret.test": FailExcluded + " excluded by the exclusion list: not looked up",
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("rows (failure error) = %q, want %q", got, want)
+	}
+	if man.Counts.Excluded != 2 {
+		t.Errorf("manifest excluded = %d, want 2", man.Counts.Excluded)
+	}
+	f.asked.Range(func(name, _ any) bool {
+		if strings.HasSuffix(name.(string), "secret.test.") {
+			t.Errorf("an excluded name was looked up: %s", name)
+		}
+		return true
+	})
 }

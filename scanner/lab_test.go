@@ -62,7 +62,7 @@ func labScanWith(tb testing.TB, lc lab.Config, workers int, mods ...func(*Config
 			tb.Fatal(err)
 		}
 		tb.Cleanup(func() { smtp.Close() })
-		cfg.SMTPDial = smtp.Dial
+		cfg.SMTPDial, cfg.Allow = smtp.Dial, lab.Networks()
 	}
 	man, err := Run(context.Background(), cfg, []Input{{Path: list}}, out, nil)
 	if err != nil {
@@ -628,7 +628,7 @@ func BenchmarkLabScanSMTP(b *testing.B) {
 		cfg := Config{Resolvers: []string{srv.Addr()}, Workers: 500, Timeout: 500 * time.Millisecond, Retries: 1,
 			DNSSEC: true, TrustAnchors: anchors, TrustAnchorSource: "lab"}
 		withSMTP("any")(&cfg)
-		cfg.SMTPWorkers, cfg.SMTPDial = 200, smtp.Dial
+		cfg.SMTPWorkers, cfg.SMTPDial, cfg.Allow = 200, smtp.Dial, lab.Networks()
 		man, err := Run(context.Background(), cfg, []Input{{Path: list}}, filepath.Join(b.TempDir(), "out"), nil)
 		if err != nil {
 			b.Fatal(err)

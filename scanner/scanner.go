@@ -23,6 +23,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"sync/atomic"
 	"time"
@@ -112,6 +113,12 @@ type Config struct {
 	// ordinary handshake), "both" (one offering only ECDSA, one only RSA),
 	// "ecdsa", "rsa" or "all" (see starttls.SigAlgsModes).
 	SigAlgs string
+	// Allow names the special-purpose addresses (SpecialPurpose: private,
+	// loopback, link-local, documentation ... of the RFC 6890 registries)
+	// that may be probed: a test bed, the lab. Nil allows none; the
+	// endpoints of other special-purpose addresses get the failure
+	// special_purpose and are never connected to.
+	Allow []netip.Prefix
 	// Exclude lists addresses and names never touched; nil excludes
 	// nothing.
 	Exclude *Exclude
@@ -449,6 +456,11 @@ func startManifest(cfg *Config, readers []*datasets.InputReader) *datasets.Manif
 		man.Config["sigalgs"] = cfg.SigAlgs
 		man.Config["ehlo"] = cfg.STARTTLS.WithDefaults().EHLO
 		man.Config["exclude_entries"] = cfg.Exclude.Len()
+		allow := make([]string, len(cfg.Allow))
+		for i, p := range cfg.Allow {
+			allow[i] = p.String()
+		}
+		man.Config["allow"] = allow
 	}
 	for k, v := range cfg.Extra {
 		man.Config[k] = v
@@ -509,11 +521,8 @@ read:
 				continue
 			}
 			if cfg.Exclude.Name(e.Domain) {
-				d := invalidRow(cfg.ScanID, e, cfg.Now().UTC())
-				d.Domain, d.Failure, d.Error = e.Domain, FailExcluded, "excluded by the exclusion list: not looked up"
-				d.MXKind = KindUnknown
 				t.Excluded++
-				s.rows <- rowMsg{domain: d}
+				s.rows <- rowMsg{domain: excludedRow(cfg.ScanID, e, cfg.Now().UTC())}
 				continue
 			}
 			h := maphash.String(seed, e.Domain)

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,6 +30,7 @@ type fakeResolver struct {
 	servfail map[string]bool
 	silent   map[string]bool
 	queries  atomic.Int64
+	asked    sync.Map // question names (lowercase, trailing dot) -> true
 }
 
 func newFakeResolver(t *testing.T, zone string) *fakeResolver {
@@ -55,6 +57,7 @@ func newFakeResolver(t *testing.T, zone string) *fakeResolver {
 func (f *fakeResolver) ServeDNS(w dns.ResponseWriter, q *dns.Msg) {
 	f.queries.Add(1)
 	name := strings.ToLower(q.Question[0].Name)
+	f.asked.Store(name, true)
 	for n := name; n != "."; n = dns.Fqdn(strings.Join(dns.SplitDomainName(n)[1:], ".")) {
 		if f.silent[n] {
 			return

@@ -49,7 +49,7 @@ func TestVocabularies(t *testing.T) {
 		"mx_hosts.dane_status":       strs(datasets.DANEStatuses()...),
 		"endpoints.tlsa_state":       strs(datasets.TLSAStates()...),
 		"endpoints.dane_status":      strs(datasets.DANEStatuses()...),
-		"endpoints.failure":          append(strs(starttls.Failures()...), FailExcluded, FailInterrupted),
+		"endpoints.failure":          append(strs(starttls.Failures()...), FailExcluded, FailSpecialPurpose, FailInterrupted),
 		"endpoints.stage":            strs(starttls.Stages()...),
 		"endpoints.dane_near_miss":   strs(dane.NearMisses()...),
 		"endpoints.tlsa_unusable":    strs(dane.Unusables()...),

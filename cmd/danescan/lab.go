@@ -113,7 +113,9 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg := f.config([]string{srv.Addr()}, append([]string{"danescan", "lab"}, args...), logger)
 	cfg.Extra = map[string]any{"lab_domains": *domains, "lab_seed": *seed, "lab_dnssec": signed}
 	if smtp != nil {
-		cfg.SMTPDial = smtp.Dial
+		// The world's MX addresses are documentation addresses, served
+		// only through the lab's in-process Dial.
+		cfg.SMTPDial, cfg.Allow = smtp.Dial, lab.Networks()
 	}
 	inputs := []scanner.Input{{Path: list}}
 	code := runScan(ctx, cfg, inputs, &f, stdout, stderr, logger)
@@ -236,8 +238,11 @@ func cmdLabServe(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		// Every MX address is this machine and many hosts share one:
 		// politeness off, short SMTP timeouts (the banner-stall case
 		// waits for the whole of one).
-		fmt.Fprintf(stdout, "mail servers %d addresses in %s, port 25 (IPv4 only)\nexclusions   %s\n\nscan it with (--exclude: the MX hosts' IPv6 addresses are documentation addresses, not served here):\n  danescan scan --resolver %s --timeout 500ms --retries 1 --exclude %s --smtp-timeout 5s --address-interval 1ns --smtp-rate 0 --smtp-workers 200 %s %s --out lab-scan\n",
-			len(smtpAddrs), strings.Join(nets, " "), exclude, srv.Addr(), exclude, validation, list)
+		// The loopback networks are special-purpose addresses: the scan
+		// must allow them.
+		allow := "--allow " + strings.Join(nets, " --allow ")
+		fmt.Fprintf(stdout, "mail servers %d addresses in %s, port 25 (IPv4 only)\nexclusions   %s\n\nscan it with (--exclude: the MX hosts' IPv6 addresses are documentation addresses, not served here; --allow: loopback addresses are refused unless allowed):\n  danescan scan --resolver %s --timeout 500ms --retries 1 --exclude %s %s --smtp-timeout 5s --address-interval 1ns --smtp-rate 0 --smtp-workers 200 %s %s --out lab-scan\n",
+			len(smtpAddrs), strings.Join(nets, " "), exclude, srv.Addr(), exclude, allow, validation, list)
 	}
 	fmt.Fprintf(stdout, "\nCtrl-C stops the lab.\n")
 	<-ctx.Done()

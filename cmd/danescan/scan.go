@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net/netip"
 	"os"
 	"runtime/pprof"
 	"slices"
@@ -62,6 +63,8 @@ type scanFlags struct {
 	sigalgs      string
 	excludeFile  string
 	exclude      *scanner.Exclude
+	allowValues  listFlag
+	allow        []netip.Prefix
 }
 
 func (f *scanFlags) register(fs *flag.FlagSet, defaultOut string, defaultTimeout time.Duration, defaultRetries int) {
@@ -82,10 +85,16 @@ func (f *scanFlags) register(fs *flag.FlagSet, defaultOut string, defaultTimeout
 	fs.StringVar(&f.ehlo, "ehlo", "", "name sent with EHLO (default: this machine's host name)")
 	fs.StringVar(&f.sigalgs, "sigalgs", "any", "TLS handshakes per address: any (one ordinary handshake), both (one offering only ECDSA, one only RSA; TLS 1.2), ecdsa, rsa, all")
 	fs.StringVar(&f.excludeFile, "exclude", "", "file of addresses, CIDR prefixes and domain names never to touch (excluded domains and endpoints are rows with failure excluded)")
+	fs.Var(&f.allowValues, "allow", "special-purpose addresses that may be probed (private, loopback, documentation ...: refused by default): an address, a CIDR prefix or a file of them; repeatable")
 }
 
-// loadExclude reads the --exclude file, once, before the scan.
+// loadExclude reads the --exclude file and the --allow values, once,
+// before the scan.
 func (f *scanFlags) loadExclude() error {
+	var err error
+	if f.allow, err = scanner.ParseAllow(f.allowValues); err != nil {
+		return err
+	}
 	if f.excludeFile == "" {
 		return nil
 	}
@@ -127,6 +136,7 @@ func (f *scanFlags) config(resolvers []string, command []string, logger *slog.Lo
 		AddressInterval: f.addrInterval,
 		SigAlgs:         f.sigalgs,
 		Exclude:         f.exclude,
+		Allow:           f.allow,
 		STARTTLS: starttls.Config{
 			EHLO:             f.ehlo,
 			ConnectTimeout:   max(f.smtpTimeout/3, time.Millisecond),

@@ -32,6 +32,19 @@ var (
 	loopbackNet  = netip.MustParsePrefix("127.0.0.0/8")
 )
 
+// Networks returns the documentation networks that a world's MX addresses
+// are drawn from (RFC 5737, RFC 3849). They are special-purpose addresses,
+// which a scan refuses unless allowed: a scan of the lab in process allows
+// them (scanner.Config.Allow), and SMTP.Dial serves them.
+func Networks() []netip.Prefix {
+	return append(slices.Clone(docNets), netip.MustParsePrefix("2001:db8::/32"))
+}
+
+// LoopbackNetworks returns the loopback networks that a Loopback world
+// serves its MX hosts' IPv4 addresses on (LoopbackAddr): the ranges a scan
+// of `danescan lab serve` allows.
+func LoopbackNetworks() []netip.Prefix { return slices.Clone(loopbackNets) }
+
 // LoopbackAddr returns the address that a Loopback world renders in
 // place of the documentation address a: a with its first octet replaced
 // by 127 (192.0.2.N is 127.0.2.N, 198.51.100.N is 127.51.100.N,
