@@ -9,6 +9,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,11 +30,18 @@ var labNow = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 // same every time.
 func labDataset(t testing.TB, dir string) {
 	t.Helper()
-	w, err := lab.Generate(lab.Config{Domains: 2000, Seed: 11, DNSSEC: true})
+	labScan(t, lab.Config{Domains: 2000, Seed: 11, DNSSEC: true}, "golden", labNow, dir)
+}
+
+// labScan scans the lab world of wc, validated and with STARTTLS probes,
+// into dir with the given scan id and clock, and returns the world.
+func labScan(t testing.TB, wc lab.Config, scanID string, at time.Time, dir string) *lab.World {
+	t.Helper()
+	w, err := lab.Generate(wc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := func() time.Time { return labNow }
+	now := func() time.Time { return at }
 	srv, err := lab.Start(w, lab.ServerOptions{Now: now})
 	if err != nil {
 		t.Fatal(err)
@@ -51,12 +59,71 @@ func labDataset(t testing.TB, dir string) {
 		t.Fatal(err)
 	}
 	cfg := scanner.Config{Resolvers: []string{srv.Addr()}, Workers: 100, Timeout: time.Second, Retries: 1,
-		DNSSEC: true, TrustAnchors: anchors, TrustAnchorSource: "lab", ScanID: "golden", Now: now,
+		DNSSEC: true, TrustAnchors: anchors, TrustAnchorSource: "lab", ScanID: scanID, Now: now,
 		SMTP: true, SMTPDial: smtp.Dial, SMTPWorkers: 50, AddressInterval: time.Nanosecond, Allow: lab.Networks()}
 	// 2 s: at 300 ms ordinary banners timed out on a loaded machine.
 	cfg.STARTTLS.BannerTimeout, cfg.STARTTLS.HandshakeTimeout = 2*time.Second, 5*time.Second
 	if _, err := scanner.Run(context.Background(), cfg, []scanner.Input{{Path: list}}, dir, nil); err != nil {
 		t.Fatal(err)
+	}
+	return w
+}
+
+// TestLabRolloverReport scans the same lab world twice, the second time
+// after its tlsa-rolled-over host presents a new key behind unchanged
+// TLSA records, and analyses both scans: the host is stale after a
+// rollover (its own near-miss class and check), and no other endpoint is.
+// The first scan alone does not say so.
+func TestLabRolloverReport(t *testing.T) {
+	before, after := filepath.Join(t.TempDir(), "before"), filepath.Join(t.TempDir(), "after")
+	wc := lab.Config{Domains: 1000, Seed: 7, DNSSEC: true}
+	w := labScan(t, wc, "before", labNow, before)
+	wc.Rolled = true
+	labScan(t, wc, "after", labNow.AddDate(0, 1, 0), after)
+	var rolled lab.DANECase
+	for _, c := range w.DANECases() {
+		if c.Name == lab.CaseRolledOver {
+			rolled = c
+		}
+	}
+	if rolled.Host == "" {
+		t.Fatalf("the world has no %s case", lab.CaseRolledOver)
+	}
+	a, err := Analyze(context.Background(), []string{after, before})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One finding per endpoint of the rolled host (each of its addresses).
+	var hosts []string
+	findings := 0
+	for _, f := range a.Findings {
+		if f.Check == "dane-stale-after-rollover" {
+			findings++
+			if !slices.Contains(hosts, f.Host) {
+				hosts = append(hosts, f.Host)
+			}
+		}
+	}
+	if d := diff([]string{rolled.Host}, hosts); d != "" {
+		t.Errorf("dane-stale-after-rollover findings by host %s", d)
+	}
+	var stale int64
+	for _, n := range a.Report.NearMisses {
+		if n.NearMiss == "stale_after_rollover" {
+			stale += n.Count
+		}
+	}
+	if stale == 0 || stale != int64(findings) {
+		t.Errorf("near misses %+v: want the %d endpoints of the check as stale_after_rollover", a.Report.NearMisses, findings)
+	}
+	alone, err := Analyze(context.Background(), []string{after})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range alone.Findings {
+		if f.Check == "dane-stale-after-rollover" {
+			t.Errorf("the latest scan alone found a stale endpoint: %+v", f)
+		}
 	}
 }
 
