@@ -18,10 +18,12 @@ import (
 	"github.com/danescan/danescan/scanner/lookup"
 )
 
-// TestAddressCap gives one MX host 500 A records and 10 AAAA records: only
-// MaxAddresses of its addresses (IPv4 first) are connected to, each once,
-// while the row keeps every address and says how many were probed.
-func TestAddressCap(t *testing.T) {
+// probeScan returns a scan that probes endpoints with the given special-
+// purpose ranges allowed, through a dial that records every address it is
+// asked for (readable once probing is done) and refuses it at once:
+// nothing is ever connected to.
+func probeScan(t *testing.T, allow ...netip.Prefix) (*scan, *[]string) {
+	t.Helper()
 	var (
 		mu     sync.Mutex
 		dialed []string
@@ -33,19 +35,24 @@ func TestAddressCap(t *testing.T) {
 			mu.Lock()
 			dialed = append(dialed, addr)
 			mu.Unlock()
-			// Refused at once: nothing is ever connected to.
 			return nil, &net.OpError{Op: "dial", Net: network, Err: syscall.ECONNREFUSED}
 		},
 		AddressInterval: time.Nanosecond,
-		// The documentation ranges the test's addresses come from.
-		Allow: []netip.Prefix{netip.MustParsePrefix("198.51.0.0/16"), netip.MustParsePrefix("2001:db8::/32")},
+		Allow:           allow,
 	}
 	cfg.defaults()
 	pool, err := newSMTPPool(&cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &scan{cfg: &cfg, stats: new(Stats), smtp: pool}
+	return &scan{cfg: &cfg, stats: new(Stats), smtp: pool}, &dialed
+}
+
+// TestAddressCap gives one MX host 500 A records and 10 AAAA records: only
+// MaxAddresses of its addresses (IPv4 first) are connected to, each once,
+// while the row keeps every address and says how many were probed.
+func TestAddressCap(t *testing.T) {
+	s, dialed := probeScan(t, netip.MustParsePrefix("198.51.0.0/16"), netip.MustParsePrefix("2001:db8::/32"))
 
 	var a, aaaa lookup.Answer
 	for i := range 500 {
@@ -60,11 +67,11 @@ func TestAddressCap(t *testing.T) {
 	p.setAddresses(a.Records, aaaa.Records)
 	s.probeEndpoints(context.Background(), p)
 
-	if len(dialed) != MaxAddresses || len(p.endpoints) != MaxAddresses {
-		t.Fatalf("%d connections and %d endpoints for 510 addresses, want %d", len(dialed), len(p.endpoints), MaxAddresses)
+	if len(*dialed) != MaxAddresses || len(p.endpoints) != MaxAddresses {
+		t.Fatalf("%d connections and %d endpoints for 510 addresses, want %d", len(*dialed), len(p.endpoints), MaxAddresses)
 	}
 	seen := map[string]bool{}
-	for _, d := range dialed {
+	for _, d := range *dialed {
 		ap := netip.MustParseAddrPort(d)
 		if seen[d] || !ap.Addr().Is4() {
 			t.Errorf("connection to %s: repeated, or IPv6 before the IPv4 addresses ran out", d)
@@ -85,28 +92,7 @@ func TestAddressCap(t *testing.T) {
 // addresses): none is connected to, each endpoint says special_purpose and
 // names its range, and only the range that Config.Allow names is probed.
 func TestSpecialPurposeRefused(t *testing.T) {
-	var (
-		mu     sync.Mutex
-		dialed []string
-	)
-	cfg := Config{
-		Resolvers: []string{"127.0.0.1:53"},
-		SMTP:      true,
-		SMTPDial: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			mu.Lock()
-			dialed = append(dialed, addr)
-			mu.Unlock()
-			return nil, &net.OpError{Op: "dial", Net: network, Err: syscall.ECONNREFUSED}
-		},
-		AddressInterval: time.Nanosecond,
-		Allow:           []netip.Prefix{netip.MustParsePrefix("127.53.0.0/16")},
-	}
-	cfg.defaults()
-	pool, err := newSMTPPool(&cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &scan{cfg: &cfg, stats: new(Stats), smtp: pool}
+	s, dialed := probeScan(t, netip.MustParsePrefix("127.53.0.0/16"))
 	var addrs []netip.Addr
 	for _, r := range specialRanges() {
 		a := r.prefix.Addr()
@@ -136,8 +122,8 @@ func TestSpecialPurposeRefused(t *testing.T) {
 			}
 		}
 	}
-	if len(dialed) != 1 || dialed[0] != "127.53.1.1:25" {
-		t.Errorf("connections %q, want only the allowed 127.53.1.1:25", dialed)
+	if len(*dialed) != 1 || (*dialed)[0] != "127.53.1.1:25" {
+		t.Errorf("connections %q, want only the allowed 127.53.1.1:25", *dialed)
 	}
 	for _, a := range []string{"8.8.8.8", "2a00:1450::1", "::ffff:8.8.8.8", "2001:4860::1"} {
 		if kind, special := SpecialPurpose(netip.MustParseAddr(a)); special {

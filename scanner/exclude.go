@@ -24,6 +24,33 @@ type Exclude struct {
 // returns an error naming the first line that is none of these.
 func ParseExclude(r io.Reader) (*Exclude, error) {
 	x := &Exclude{names: map[string]bool{}}
+	err := eachEntry(r, "exclude list", func(n int, line string) error {
+		if p, err := netip.ParsePrefix(line); err == nil {
+			x.prefixes = append(x.prefixes, p.Masked())
+			return nil
+		}
+		if a, err := netip.ParseAddr(line); err == nil {
+			x.prefixes = append(x.prefixes, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			return nil
+		}
+		name, err := datasets.NormalizeDomain(line)
+		if err != nil {
+			return fmt.Errorf("exclude list line %d: %q is not an address, a CIDR prefix or a domain name: %v", n, line, err)
+		}
+		x.names[name] = true
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// eachEntry calls f with each entry of a list file and its 1-based line
+// number: one entry per line, '#' starts a comment, blank lines are
+// skipped, white space around an entry is trimmed. It returns f's first
+// error, or the read error wrapped as "<what>: ...".
+func eachEntry(r io.Reader, what string, f func(n int, entry string) error) error {
 	sc := bufio.NewScanner(r)
 	n := 0
 	for sc.Scan() {
@@ -32,28 +59,17 @@ func ParseExclude(r io.Reader) (*Exclude, error) {
 		if i := strings.IndexByte(line, '#'); i >= 0 {
 			line = line[:i]
 		}
-		line = strings.TrimSpace(line)
-		if line == "" {
+		if line = strings.TrimSpace(line); line == "" {
 			continue
 		}
-		if p, err := netip.ParsePrefix(line); err == nil {
-			x.prefixes = append(x.prefixes, p.Masked())
-			continue
+		if err := f(n, line); err != nil {
+			return err
 		}
-		if a, err := netip.ParseAddr(line); err == nil {
-			x.prefixes = append(x.prefixes, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
-			continue
-		}
-		name, err := datasets.NormalizeDomain(line)
-		if err != nil {
-			return nil, fmt.Errorf("exclude list line %d: %q is not an address, a CIDR prefix or a domain name: %v", n, line, err)
-		}
-		x.names[name] = true
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("exclude list: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	return x, nil
+	return nil
 }
 
 // Len returns the number of entries.

@@ -296,6 +296,24 @@ func benchLabScan(b *testing.B, signed bool) {
 	}
 }
 
+// readLabTables reads the three tables of the dataset in out.
+func readLabTables(t *testing.T, out string) ([]datasets.Domain, []datasets.MXHost, []datasets.Endpoint) {
+	t.Helper()
+	doms, err := datasets.ReadTable[datasets.Domain](out, datasets.TableDomains)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts, err := datasets.ReadTable[datasets.MXHost](out, datasets.TableMXHosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eps, err := datasets.ReadTable[datasets.Endpoint](out, datasets.TableEndpoints)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doms, hosts, eps
+}
+
 // withSMTP turns the STARTTLS probes on with the lab's short timeouts and
 // no politeness waits (many lab hosts share an address).
 func withSMTP(sigalgs string) func(*Config) {
@@ -320,18 +338,7 @@ func TestLabEndpointsTruth(t *testing.T) {
 	for _, signed := range []bool{true, false} {
 		t.Run(map[bool]string{true: "signed", false: "unsigned"}[signed], func(t *testing.T) {
 			w, man, out := labScanWith(t, lab.Config{Domains: 3000, Seed: 7, DNSSEC: signed}, 100, withSMTP("all"))
-			eps, err := datasets.ReadTable[datasets.Endpoint](out, datasets.TableEndpoints)
-			if err != nil {
-				t.Fatal(err)
-			}
-			hostRows, err := datasets.ReadTable[datasets.MXHost](out, datasets.TableMXHosts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			doms, err := datasets.ReadTable[datasets.Domain](out, datasets.TableDomains)
-			if err != nil {
-				t.Fatal(err)
-			}
+			doms, hostRows, eps := readLabTables(t, out)
 			if int64(len(eps)) != man.Counts.RowsEndpoints || len(eps) == 0 {
 				t.Fatalf("%d endpoints rows, manifest says %d", len(eps), man.Counts.RowsEndpoints)
 			}
@@ -457,18 +464,7 @@ func checkHostTruth(t *testing.T, w *lab.World, h datasets.MXHost, validated boo
 // looked up and recorded, insecure and skipped, and DANE does not apply.
 func TestLabTLSACases(t *testing.T) {
 	w, _, out := labScanWith(t, lab.Config{Domains: 1000, Seed: 7, DNSSEC: true}, 50, withSMTP("any"))
-	eps, err := datasets.ReadTable[datasets.Endpoint](out, datasets.TableEndpoints)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hostRows, err := datasets.ReadTable[datasets.MXHost](out, datasets.TableMXHosts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doms, err := datasets.ReadTable[datasets.Domain](out, datasets.TableDomains)
-	if err != nil {
-		t.Fatal(err)
-	}
+	doms, hostRows, eps := readLabTables(t, out)
 	hosts := map[string]datasets.MXHost{}
 	for _, h := range hostRows {
 		hosts[h.Host] = h

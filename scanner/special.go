@@ -1,11 +1,9 @@
 package scanner
 
 import (
-	"bufio"
 	"fmt"
 	"net/netip"
 	"os"
-	"strings"
 )
 
 // FailSpecialPurpose is the failure class of endpoints whose address is a
@@ -94,28 +92,17 @@ func ParseAllow(values []string) ([]netip.Prefix, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--allow %q: not an address, a CIDR prefix or a readable file", v)
 		}
-		sc := bufio.NewScanner(f)
-		n := 0
-		for sc.Scan() {
-			n++
-			line := sc.Text()
-			if i := strings.IndexByte(line, '#'); i >= 0 {
-				line = line[:i]
-			}
-			if line = strings.TrimSpace(line); line == "" {
-				continue
-			}
+		err = eachEntry(f, "--allow file "+v, func(n int, line string) error {
 			p, ok := parsePrefix(line)
 			if !ok {
-				f.Close()
-				return nil, fmt.Errorf("--allow file %s line %d: %q is not an address or a CIDR prefix", v, n, line)
+				return fmt.Errorf("--allow file %s line %d: %q is not an address or a CIDR prefix", v, n, line)
 			}
 			out = append(out, p)
-		}
-		err = sc.Err()
+			return nil
+		})
 		f.Close()
 		if err != nil {
-			return nil, fmt.Errorf("--allow file %s: %w", v, err)
+			return nil, err
 		}
 	}
 	return out, nil
