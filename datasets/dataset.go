@@ -42,9 +42,12 @@ type Writer struct {
 // and writes man as its first manifest. With opts.Replace a dataset
 // already in dir is removed first. It returns an error, with no manifest
 // written, when dir already holds a dataset (and opts.Replace is false),
-// when dir cannot be created or written, or when a table folder already
-// holds parts. man.Parts is ignored. The caller must call Close.
+// when dir is not a directory, cannot be created or written, or when a
+// table folder already holds parts. man.Parts is ignored. The caller must call Close.
 func Create(dir string, man *Manifest, opts CreateOptions) (*Writer, error) {
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return nil, fmt.Errorf("output directory %s is not a directory", dir)
+	}
 	if opts.Replace {
 		if err := Remove(dir); err != nil {
 			return nil, err
