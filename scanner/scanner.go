@@ -548,31 +548,16 @@ func (s *scan) readInputs(ctx context.Context, readers []*datasets.InputReader) 
 	seen := make(map[uint64]struct{})
 	var g errgroup.Group
 	g.SetLimit(cfg.Workers)
-read:
-	for {
-		if ctx.Err() != nil {
-			interrupted = true
-			break
-		}
-		var it readItem
-		var ok bool
-		select {
-		case <-ctx.Done():
-			interrupted = true
-			break read
-		case it, ok = <-items:
-		}
-		if !ok {
-			break
-		}
+	// take hands one item on.
+	take := func(it readItem) {
 		sums[it.input] = it.pos
 		if it.err == io.EOF {
-			continue
+			return
 		}
 		if it.err != nil {
 			t.InputErrors++
 			cfg.Logger.Warn("input: stopped reading file", "path", it.pos.Path, "err", it.err)
-			continue
+			return
 		}
 		e := it.e
 		s.stats.Entries.Add(1)
@@ -580,18 +565,18 @@ read:
 		if e.Err != nil {
 			t.Invalid++
 			s.rows <- rowMsg{domain: invalidRow(cfg.ScanID, e, cfg.Now().UTC())}
-			continue
+			return
 		}
 		if cfg.Exclude.Name(e.Domain) {
 			t.Excluded++
 			s.rows <- rowMsg{domain: excludedRow(cfg.ScanID, e, cfg.Now().UTC())}
-			continue
+			return
 		}
 		h := maphash.String(seed, e.Domain)
 		if _, dup := seen[h]; dup {
 			t.Duplicates++
 			s.stats.Done.Add(1)
-			continue
+			return
 		}
 		seen[h] = struct{}{}
 		t.Domains++
@@ -599,6 +584,34 @@ read:
 			s.rows <- rowMsg{domain: s.domain(workCtx, e)}
 			return nil
 		})
+	}
+read:
+	for {
+		if ctx.Err() != nil {
+			interrupted = true
+			break
+		}
+		select {
+		case <-ctx.Done():
+			interrupted = true
+			break read
+		case it, ok := <-items:
+			if !ok {
+				break read
+			}
+			take(it)
+		}
+	}
+	if interrupted {
+		// The entry the reader goroutine has read and is handing over,
+		// if any, gets its row too.
+		select {
+		case it, ok := <-items:
+			if ok {
+				take(it)
+			}
+		default:
+		}
 	}
 	close(stopRead)
 	s.stats.ReadDone.Store(true)
