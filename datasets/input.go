@@ -77,7 +77,9 @@ type Entry struct {
 
 // Input describes an input file as listed in manifest.json: the path as
 // given, the format read (detected or chosen), and the SHA-256, size and
-// line count of the file.
+// line count of the file. In the manifest written when a scan starts, a
+// stream whose format is to be detected has an empty Format: it is not
+// read before the scan.
 type Input struct {
 	Path   string `json:"path"`
 	Format Format `json:"format"`
