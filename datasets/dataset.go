@@ -1,7 +1,6 @@
 package datasets
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -42,9 +41,12 @@ type Writer struct {
 // and writes man as its first manifest. With opts.Replace a dataset
 // already in dir is removed first. It returns an error, with no manifest
 // written, when dir already holds a dataset (and opts.Replace is false),
-// when dir cannot be created or written, or when a table folder already
-// holds parts. man.Parts is ignored. The caller must call Close.
+// when dir is not a directory, cannot be created or written, or when a
+// table folder already holds parts. man.Parts is ignored. The caller must call Close.
 func Create(dir string, man *Manifest, opts CreateOptions) (*Writer, error) {
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return nil, fmt.Errorf("output directory %s is not a directory", dir)
+	}
 	if opts.Replace {
 		if err := Remove(dir); err != nil {
 			return nil, err
@@ -88,9 +90,19 @@ func (w *Writer) WriteEndpoint(e *Endpoint) error { return w.endpoints.Write(e) 
 
 // Flush finishes the open part of every table (see TableWriter.Flush), so
 // that rows written a while ago are on disk however slowly new ones come.
-// It returns the errors of the tables, joined.
+// It returns the first error of the tables (one line, for the user).
 func (w *Writer) Flush() error {
-	return errors.Join(w.domains.Flush(), w.hosts.Flush(), w.endpoints.Flush())
+	return first(w.domains.Flush(), w.hosts.Flush(), w.endpoints.Flush())
+}
+
+// first returns the first non-nil error of errs.
+func first(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Checkpoint writes the manifest again, with "complete": false, counts c
@@ -108,12 +120,13 @@ func (w *Writer) Checkpoint(c *Counts) error {
 
 // Close finishes the tables, then writes final, with the parts of all
 // tables, as the manifest. The manifest is written even when finishing a
-// table failed, listing the parts that were finished. It returns the
-// errors of both steps, joined; calling it again does the same again.
+// table failed (a full disk: the failed part is removed first, which
+// makes room for it), listing the parts that were finished. It returns
+// the first error of the two steps; calling it again does the same again.
 func (w *Writer) Close(final *Manifest) error {
 	err := w.closeTables()
 	final.Parts = w.parts()
-	return errors.Join(err, w.save(final))
+	return first(err, w.save(final))
 }
 
 // save writes m, with the parts finished so far, as the manifest.
@@ -136,7 +149,8 @@ func (w *Writer) parts() []Part {
 	return append(append(w.domains.Parts(), w.hosts.Parts()...), w.endpoints.Parts()...)
 }
 
-// closeTables closes the table writers that were created.
+// closeTables closes the table writers that were created and returns the
+// first error.
 func (w *Writer) closeTables() error {
 	var errs []error
 	if w.domains != nil {
@@ -148,5 +162,5 @@ func (w *Writer) closeTables() error {
 	if w.endpoints != nil {
 		errs = append(errs, w.endpoints.Close())
 	}
-	return errors.Join(errs...)
+	return first(errs...)
 }

@@ -44,6 +44,12 @@ func ParseFormat(s string) (Format, error) {
 // lines yield an Entry with an error and a truncated Raw.
 const MaxLineLength = 4096
 
+// MaxLineRead is the longest line, in bytes, that is read past (as an
+// Entry with an error); a longer one (say /dev/zero, or a binary file)
+// ends the reading of its input with an error, so that memory and time
+// stay bounded whatever the input.
+const MaxLineRead = 1 << 20
+
 // errLineTooLong is the Entry.Err of a line longer than MaxLineLength.
 var errLineTooLong = fmt.Errorf("line too long (more than %d bytes)", MaxLineLength)
 
@@ -71,16 +77,21 @@ type Entry struct {
 
 // Input describes an input file as listed in manifest.json: the path as
 // given, the format read (detected or chosen), and the SHA-256, size and
-// line count of the file.
+// line count of the file. In the manifest written when a scan starts, a
+// stream whose format is to be detected has an empty Format: it is not
+// read before the scan.
 type Input struct {
 	Path   string `json:"path"`
 	Format Format `json:"format"`
 	// SHA256 is the hex SHA-256 of the file's bytes as stored (for a .gz
-	// file: of the compressed bytes).
+	// file: of the compressed bytes); empty when the scan stopped before
+	// the end of the input.
 	SHA256 string `json:"sha256"`
-	// Bytes is the size of the file as stored.
+	// Bytes is the size of the file as stored (read so far, when the scan
+	// stopped before its end).
 	Bytes int64 `json:"bytes"`
-	// Lines is the number of lines of the (decompressed) text.
+	// Lines is the number of lines of the (decompressed) text (read so
+	// far, when the scan stopped before its end).
 	Lines int64 `json:"lines"`
 }
 
@@ -103,12 +114,13 @@ type InputOptions struct {
 // call Close.
 type InputReader struct {
 	path   string
+	opts   InputOptions // as given, for detect
 	format Format
 	file   *os.File  // nil for stdin, which is not closed
 	raw    *digest   // of the bytes read from the file as stored
 	tee    io.Reader // the file, hashed into raw as it is read
 	gz     *gzip.Reader
-	br     *bufio.Reader // decompressed text
+	br     *bufio.Reader // decompressed text; nil until detect has run
 	buf    []byte        // the current line
 	lines  int64         // lines read (plain, csv)
 	err    error         // sticky error of Next
@@ -136,15 +148,17 @@ func OpenInput(path string, format Format) (*InputReader, error) {
 // blank nor a comment: "<digits>," means csv (as does a header such as
 // "rank,domain"), a $ORIGIN or $TTL directive or an SOA or NS record means
 // zone, and anything else plain. It returns an error naming the path when
-// the file cannot be opened or is not valid gzip. The caller must call
-// Close.
+// the file cannot be opened or, for a regular file, is not valid gzip.
+// A stream (stdin, a pipe, a FIFO, a device) is not read before the first
+// call of Next, which does the detection and returns those errors: opening
+// never waits for a producer. The caller must call Close.
 func OpenInputWith(path string, opts InputOptions) (*InputReader, error) {
 	format, err := ParseFormat(string(opts.Format))
 	if err != nil {
 		return nil, fmt.Errorf("open input %s: %w", path, err)
 	}
-	r := &InputReader{path: path}
-	var src io.Reader
+	r := &InputReader{path: path, opts: opts, format: format}
+	var src *os.File
 	if path == "-" {
 		src = os.Stdin
 	} else {
@@ -152,41 +166,54 @@ func OpenInputWith(path string, opts InputOptions) (*InputReader, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open input %s: %w", path, unwrapPath(err))
 		}
-		if fi, err := f.Stat(); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("open input %s: %w", path, unwrapPath(err))
-		} else if fi.IsDir() {
-			f.Close()
-			return nil, fmt.Errorf("open input %s: is a directory", path)
-		}
 		r.file, src = f, f
 	}
-	fail := func(err error) (*InputReader, error) {
+	fi, err := src.Stat()
+	if err != nil {
 		r.Close()
-		return nil, fmt.Errorf("open input %s: %w", path, err)
+		return nil, fmt.Errorf("open input %s: %w", path, unwrapPath(err))
+	}
+	if fi.IsDir() {
+		r.Close()
+		return nil, fmt.Errorf("open input %s: is a directory", path)
 	}
 	r.raw = newDigest()
 	r.tee = io.TeeReader(src, r.raw)
+	if !fi.Mode().IsRegular() {
+		return r, nil
+	}
+	if err := r.detect(); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("open input %s: %w", path, err)
+	}
+	return r, nil
+}
+
+// detect reads the head of the input, no further than its first
+// significant line, and sets up decompression, the format and the zone
+// parser.
+func (r *InputReader) detect() error {
 	rb := bufio.NewReaderSize(r.tee, 64<<10)
-	name := strings.ToLower(filepath.Base(path))
+	name := strings.ToLower(filepath.Base(r.path))
 	magic, err := rb.Peek(2)
 	if err != nil && !errors.Is(err, io.EOF) {
-		return fail(err)
+		return err
 	}
 	var text io.Reader = rb
 	if strings.HasSuffix(name, ".gz") || bytes.Equal(magic, []byte{0x1f, 0x8b}) {
 		r.gz, err = gzip.NewReader(rb)
 		if err != nil {
-			return fail(fmt.Errorf("read gzip header: %w", err))
+			return fmt.Errorf("read gzip header: %w", err)
 		}
 		text = r.gz
 		name = strings.TrimSuffix(name, ".gz")
 	}
-	r.br = bufio.NewReaderSize(text, 64<<10)
-	head, err := r.br.Peek(r.br.Size())
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fail(err)
+	br := bufio.NewReaderSize(text, 64<<10)
+	head, err := peekHead(br)
+	if err != nil {
+		return err
 	}
+	format := r.format
 	if format == FormatAuto {
 		switch filepath.Ext(name) {
 		case ".csv":
@@ -197,9 +224,8 @@ func OpenInputWith(path string, opts InputOptions) (*InputReader, error) {
 			format = sniff(head)
 		}
 	}
-	r.format = format
 	if format == FormatZone {
-		origin := opts.Origin
+		origin := r.opts.Origin
 		if origin == "" {
 			origin = originFromHead(head)
 		}
@@ -207,21 +233,59 @@ func OpenInputWith(path string, opts InputOptions) (*InputReader, error) {
 		if origin != "" {
 			origin = dns.Fqdn(strings.ToLower(origin))
 			if _, ok := dns.IsDomainName(origin); !ok {
-				return fail(fmt.Errorf("bad zone origin %q", origin))
+				return fmt.Errorf("bad zone origin %q", origin)
 			}
 			r.apex = origin
 		}
 		if bytes.HasPrefix(head, bom) {
-			r.br.Discard(len(bom))
+			br.Discard(len(bom))
 		}
-		r.zc = &lineCounter{br: r.br}
+		r.zc = &lineCounter{br: br}
 		parserOrigin := ""
-		if opts.Origin != "" {
+		if r.opts.Origin != "" {
 			parserOrigin = r.apex
 		}
-		r.zp = dns.NewZoneParser(r.zc, parserOrigin, path)
+		r.zp = dns.NewZoneParser(r.zc, parserOrigin, r.path)
 	}
-	return r, nil
+	r.format, r.br = format, br
+	return nil
+}
+
+// peekHead returns what sniff and originFromHead need of br, without
+// consuming it: the text up to the end of the first line that is neither
+// blank, a comment nor a $TTL directive, or less at the end of the input,
+// or a full buffer. It reads no more than that, so that a stream whose
+// producer is slow gets its first lines scanned as they come.
+func peekHead(br *bufio.Reader) ([]byte, error) {
+	for {
+		head, _ := br.Peek(br.Buffered())
+		if headDecided(head) || len(head) == br.Size() {
+			return head, nil
+		}
+		if _, err := br.Peek(len(head) + 1); err != nil {
+			if errors.Is(err, io.EOF) {
+				head, _ = br.Peek(br.Buffered())
+				return head, nil
+			}
+			return nil, err
+		}
+	}
+}
+
+// headDecided reports whether head holds a whole first significant line.
+func headDecided(head []byte) bool {
+	head = bytes.TrimPrefix(head, bom)
+	for l := range bytes.Lines(head) {
+		if !bytes.HasSuffix(l, []byte("\n")) {
+			return false
+		}
+		s := strings.TrimSpace(string(l))
+		if s == "" || s[0] == '#' || s[0] == ';' || strings.HasPrefix(strings.ToUpper(s), "$TTL") {
+			continue
+		}
+		return true
+	}
+	return false
 }
 
 var bom = []byte("\xef\xbb\xbf")
@@ -289,7 +353,8 @@ func originFromHead(head []byte) string {
 	return ""
 }
 
-// Format returns the format being read (detected or chosen).
+// Format returns the format being read (detected or chosen); for a
+// stream before the first call of Next, the format asked for.
 func (r *InputReader) Format() Format { return r.format }
 
 // Next returns the next entry. Lines that are not valid names are entries
@@ -300,6 +365,12 @@ func (r *InputReader) Format() Format { return r.format }
 func (r *InputReader) Next() (Entry, error) {
 	if r.err != nil {
 		return Entry{}, r.err
+	}
+	if r.br == nil {
+		if err := r.detect(); err != nil {
+			r.err = fmt.Errorf("open input %s: %w", r.path, unwrapPath(err))
+			return Entry{}, r.err
+		}
 	}
 	var e Entry
 	var err error
@@ -335,13 +406,17 @@ func (r *InputReader) finish(err error) error {
 
 // readLine returns the next line without its line ending (and without a
 // BOM on the first line). Lines longer than MaxLineLength are truncated to
-// it and reported with tooLong. It returns io.EOF when no line is left.
+// it and reported with tooLong; a line longer than MaxLineRead is an
+// error. It returns io.EOF when no line is left.
 func (r *InputReader) readLine() (line []byte, tooLong bool, err error) {
 	r.buf = r.buf[:0]
 	n := 0
 	for {
 		frag, err := r.br.ReadSlice('\n')
 		n += len(frag)
+		if n > MaxLineRead {
+			return nil, false, fmt.Errorf("line %d is longer than %d bytes: not a list of names", r.lines+1, MaxLineRead)
+		}
 		if room := MaxLineLength + 2 + len(bom) - len(r.buf); room > 0 {
 			r.buf = append(r.buf, frag[:min(len(frag), room)]...)
 		}
@@ -494,6 +569,15 @@ func (r *InputReader) nextZone() (Entry, error) {
 // Summary returns the path, format, SHA-256, size and line count of the
 // input. SHA256, Bytes and Lines are complete once Next has returned io.EOF.
 func (r *InputReader) Summary() InputSummary {
+	s := r.Position()
+	s.SHA256 = r.raw.sum()
+	return s
+}
+
+// Position returns the Summary without the SHA-256 (cheap enough to call
+// after every entry): the path, format, and the bytes and lines read so
+// far.
+func (r *InputReader) Position() InputSummary {
 	lines := r.lines
 	if r.zc != nil {
 		lines = r.zc.line()
@@ -501,13 +585,7 @@ func (r *InputReader) Summary() InputSummary {
 			lines = 0
 		}
 	}
-	return InputSummary{
-		Path:   r.path,
-		Format: r.format,
-		SHA256: r.raw.sum(),
-		Bytes:  r.raw.n,
-		Lines:  lines,
-	}
+	return InputSummary{Path: r.path, Format: r.format, Bytes: r.raw.n, Lines: lines}
 }
 
 // Close closes the input file (stdin is left open). It returns the error of

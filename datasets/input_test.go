@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -358,5 +359,82 @@ func TestParseFormat(t *testing.T) {
 				t.Errorf("ParseFormat(%q) = %q, %v; want %q, error %v", tt.in, got, err, tt.want, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestEndlessLine (issue 11, defect 5): a line longer than MaxLineRead
+// (here /dev/zero, one endless line) ends the reading of its input with an
+// error naming the line, instead of reading for ever; a long line below it
+// is an entry with an error and reading goes on.
+func TestEndlessLine(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("no /dev/zero")
+	}
+	r, err := OpenInput("/dev/zero", FormatAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	_, err = r.Next()
+	if err == nil || !strings.Contains(err.Error(), "line 1 is longer than") {
+		t.Fatalf("Next = %v; want an error saying line 1 is too long", err)
+	}
+	if s := r.Summary(); s.Bytes > 2*MaxLineRead {
+		t.Errorf("read %d bytes of an endless line; want about %d", s.Bytes, MaxLineRead)
+	}
+
+	long := strings.Repeat("a", MaxLineRead-1)
+	got, _, err := readAll(t, writeTemp(t, "long.txt", []byte(long+"\nb.com\n")), InputOptions{})
+	if err != nil || len(got) != 2 || got[0].Err != errLineTooLong.Error() || got[1].Domain != "b.com" {
+		t.Errorf("a %d-byte line: %+v, %v; want an entry with %q, then b.com", len(long), got, err, errLineTooLong)
+	}
+}
+
+// TestStreamLinesAsTheyCome (issue 11, defect 5): opening a stream reads
+// nothing, and each line is returned as soon as it has arrived, without
+// waiting for a buffer to fill or the producer to close.
+func TestStreamLinesAsTheyCome(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	// The producer opens the FIFO (an open for reading waits for it),
+	// sends one line at a time and closes when the test is done.
+	lines := make(chan string)       // written below, read by the producer
+	producerDone := make(chan error) // written by the producer when it has closed
+	go func() {
+		w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err != nil {
+			producerDone <- err
+			return
+		}
+		for l := range lines {
+			if _, err := w.WriteString(l + "\n"); err != nil {
+				break
+			}
+		}
+		producerDone <- w.Close()
+	}()
+	r, err := OpenInput(fifo, FormatAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for _, name := range []string{"a.example", "b.example", "c.example"} {
+		lines <- name
+		e, err := r.Next()
+		if err != nil || e.Domain != name {
+			t.Fatalf("Next = %+v, %v; want %s while the producer is still open", e, err, name)
+		}
+	}
+	close(lines)
+	if err := <-producerDone; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Next(); err != io.EOF {
+		t.Errorf("Next after the producer closed = %v; want io.EOF", err)
+	}
+	if s := r.Summary(); s.Format != FormatPlain || s.Lines != 3 {
+		t.Errorf("summary %+v; want plain, 3 lines", s)
 	}
 }

@@ -287,14 +287,16 @@ func (w *TableWriter[T]) writeRowGroup() error {
 		w.open = op
 	}
 	if err := w.open.fw.Write(rec); err != nil {
+		name := w.open.name
 		w.abandon()
-		return fmt.Errorf("write part %s/%s: %w", w.plan.table, w.open.name, err)
+		return fmt.Errorf("write part %s/%s: %w", w.plan.table, name, err)
 	}
 	w.open.rows += rec.NumRows()
 	return nil
 }
 
-// abandon closes and removes the open part after a failed write.
+// abandon closes and removes the open part after a failed write, freeing
+// the space it took (on a full disk, the room for the manifest).
 func (w *TableWriter[T]) abandon() {
 	op := w.open
 	w.open = nil

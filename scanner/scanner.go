@@ -65,8 +65,8 @@ type Config struct {
 	// gets a note in its error column. Default 16.
 	MaxMXHosts int
 	// Grace is how long domains in flight may go on after ctx ends before
-	// their lookups are canceled and their rows marked interrupted.
-	// Default 5s.
+	// their lookups and probes are ended (at once, whatever Timeout) and
+	// their rows marked interrupted. Default 5s.
 	Grace time.Duration
 	// ScanID names the scan; default a time stamp with a random suffix.
 	ScanID string
@@ -171,9 +171,10 @@ type Stats struct {
 	DNSSEC dnssec.Counters
 }
 
-// ErrInterrupted is returned by Run when ctx ended before the inputs were
-// read to the end. The dataset is still complete and readable; the manifest
-// says "complete": false.
+// ErrInterrupted is returned by Run when ctx ended before the scan was
+// done: before the inputs were read to the end, or while domains were in
+// flight. The dataset is still readable; the manifest says "complete":
+// false.
 var ErrInterrupted = errors.New("scan interrupted")
 
 func (c *Config) defaults() {
@@ -244,10 +245,17 @@ type rowMsg struct {
 // scanning, with nothing written, when an input cannot be opened, no
 // resolver is given, or outDir is not writable or already holds a dataset
 // (unless cfg.Replace). Once the scan runs, every input entry read becomes
-// a row or a duplicate count. When ctx ends, Run stops reading, lets the
-// domains in flight finish for cfg.Grace, flushes all tables, writes the
-// manifest with complete=false and returns it with ErrInterrupted. stats
-// may be nil.
+// a row or a duplicate count. When ctx ends before the last domain is
+// done, Run stops reading (at once, even while a read of a stream waits
+// for its producer), lets the domains in flight finish for cfg.Grace,
+// ends what is left of them, flushes all tables, writes the manifest with
+// complete=false and returns it with ErrInterrupted. When writing the
+// dataset fails (a full disk), the scan stops the same way, and Run
+// returns the manifest with that error. stats may be nil.
+//
+// A read of a stream (stdin, a pipe) that waits for its producer when the
+// scan stops is left behind: it ends, and closes the input, when the
+// producer sends or closes; Run does not wait for it.
 func Run(ctx context.Context, cfg Config, inputs []Input, outDir string, stats *Stats) (*datasets.Manifest, error) {
 	cfg.defaults()
 	return scanInto(ctx, &cfg, inputs, stats, func(start *datasets.Manifest) (sink, error) {
@@ -293,7 +301,14 @@ func scanInto(ctx context.Context, cfg *Config, inputs []Input, stats *Stats, cr
 	if err != nil {
 		return nil, err
 	}
-	defer closeInputs(readers)
+	// readInputs hands the readers over to its reader goroutine, which
+	// closes them; until then they are closed here.
+	handedOver := false
+	defer func() {
+		if !handedOver {
+			closeInputs(readers)
+		}
+	}()
 	s, err := newScan(cfg, stats)
 	if err != nil {
 		return nil, err
@@ -310,18 +325,27 @@ func scanInto(ctx context.Context, cfg *Config, inputs []Input, stats *Stats, cr
 	// once readInputs has returned (after every worker).
 	rows := make(chan rowMsg, 4*cfg.Workers)
 	s.rows = rows
+	// A failed write stops the scan as a signal does, with the error as
+	// the cause: nothing more could be kept.
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
 	var counts datasets.Counts       // the writer goroutine's until it returns
 	writerErr := make(chan error, 1) // written once by the writer goroutine, read below
 	go func() {
-		writerErr <- writeRows(rows, out, &counts, cfg.FlushInterval, stats)
+		writerErr <- writeRows(rows, out, &counts, cfg.FlushInterval, stats, stop)
 	}()
-	totals, interrupted := s.readInputs(ctx, readers)
+	handedOver = true
+	totals, sums, interrupted := s.readInputs(ctx, readers)
 	close(rows)
 	werr := <-writerErr
 
-	final := s.finalManifest(ctx, start, readers, totals, counts, interrupted)
-	if err := errors.Join(werr, out.Close(final)); err != nil {
-		return final, fmt.Errorf("write dataset: %w", err)
+	final := s.finalManifest(ctx, start, sums, totals, counts, interrupted)
+	cerr := out.Close(final)
+	if werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return final, fmt.Errorf("write dataset: %w", werr)
 	}
 	if interrupted {
 		return final, ErrInterrupted
@@ -335,17 +359,15 @@ func scanInto(ctx context.Context, cfg *Config, inputs []Input, stats *Stats, cr
 // finalManifest returns start completed when the scan has ended: the end
 // time, whether it is complete, the inputs' summaries, and counts with
 // the totals of what readInputs read and of the work done.
-func (s *scan) finalManifest(ctx context.Context, start *datasets.Manifest, readers []*datasets.InputReader, totals datasets.Totals, counts datasets.Counts, interrupted bool) *datasets.Manifest {
+func (s *scan) finalManifest(ctx context.Context, start *datasets.Manifest, sums []datasets.Input, totals datasets.Totals, counts datasets.Counts, interrupted bool) *datasets.Manifest {
 	final := *start
 	final.Ended = s.cfg.Now().UTC()
 	final.Complete = !interrupted && totals.InputErrors == 0
 	if interrupted {
 		final.InterruptedBy = context.Cause(ctx).Error()
 	}
-	final.Inputs = nil
-	for _, r := range readers {
-		sum := r.Summary()
-		final.Inputs = append(final.Inputs, sum)
+	final.Inputs = sums
+	for _, sum := range sums {
 		totals.InputLines += sum.Lines
 	}
 	totals.DNSQueries = s.client.Sent()
@@ -471,99 +493,198 @@ func startManifest(cfg *Config, readers []*datasets.InputReader) *datasets.Manif
 	return man
 }
 
-// bytesEvery is how many entries readInputs reads between two updates of
-// Stats.BytesRead.
+// bytesEvery is how many entries the reader goroutine reads between two
+// updates of Stats.BytesRead.
 const bytesEvery = 256
+
+// readItem is what the reader goroutine hands to readInputs: an entry of
+// input number input, or, with err set (io.EOF at the end), the end of
+// that input; pos is the input's position after it (with the SHA-256 at
+// the end).
+type readItem struct {
+	input int
+	e     datasets.Entry
+	err   error
+	pos   datasets.Input
+}
 
 // readInputs reads the inputs to the end, or until ctx ends, and hands
 // every entry on: invalid and excluded names as rows, duplicates counted,
 // each distinct name to a domain worker (at most cfg.Workers at a time).
-// Domains in flight go on for cfg.Grace after ctx ends, then their lookups
-// are canceled. It returns when every worker has, with the counts of what
-// it read (Entries, Domains, Duplicates, Invalid, Excluded, InputErrors)
-// and whether ctx ended first.
-func (s *scan) readInputs(ctx context.Context, readers []*datasets.InputReader) (t datasets.Totals, interrupted bool) {
+// The reading itself is done by a goroutine that hands the entries over
+// one by one, so that a read waiting for a stream's producer never keeps
+// readInputs from noticing that ctx ended; that goroutine owns the
+// readers and closes them. Domains in flight go on for cfg.Grace after ctx
+// ends, then their lookups are canceled (and aborted: no waiting for a
+// query's timeout). It returns when every worker has, with the counts of
+// what it read (Entries, Domains, Duplicates, Invalid, Excluded,
+// InputErrors), the inputs' summaries (an input not read to the end has
+// no SHA-256), and whether ctx ended before every domain was done.
+func (s *scan) readInputs(ctx context.Context, readers []*datasets.InputReader) (t datasets.Totals, sums []datasets.Input, interrupted bool) {
 	cfg := s.cfg
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
-	stopGrace := context.AfterFunc(ctx, func() { time.AfterFunc(cfg.Grace, cancelWork) })
+	stopGrace := context.AfterFunc(ctx, func() {
+		time.AfterFunc(cfg.Grace, func() {
+			cancelWork()
+			s.client.Abort()
+		})
+	})
 	defer stopGrace()
+
+	sums = make([]datasets.Input, len(readers))
+	for i, r := range readers {
+		sums[i] = r.Position()
+	}
+	// items: written by the reader goroutine, read below; closed by the
+	// reader goroutine when it has read every input.
+	items := make(chan readItem)
+	// stopRead: closed below when readInputs stops reading early; read by
+	// the reader goroutine.
+	stopRead := make(chan struct{})
+	go s.read(readers, items, stopRead)
 
 	seed := maphash.MakeSeed()
 	seen := make(map[uint64]struct{})
 	var g errgroup.Group
 	g.SetLimit(cfg.Workers)
-	var before int64 // bytes of the inputs read to the end
+	// take hands one item on.
+	take := func(it readItem) {
+		sums[it.input] = it.pos
+		if it.err == io.EOF {
+			return
+		}
+		if it.err != nil {
+			t.InputErrors++
+			cfg.Logger.Warn("input: stopped reading file", "path", it.pos.Path, "err", it.err)
+			return
+		}
+		e := it.e
+		s.stats.Entries.Add(1)
+		t.Entries++
+		if e.Err != nil {
+			t.Invalid++
+			s.rows <- rowMsg{domain: invalidRow(cfg.ScanID, e, cfg.Now().UTC())}
+			return
+		}
+		if cfg.Exclude.Name(e.Domain) {
+			t.Excluded++
+			s.rows <- rowMsg{domain: excludedRow(cfg.ScanID, e, cfg.Now().UTC())}
+			return
+		}
+		h := maphash.String(seed, e.Domain)
+		if _, dup := seen[h]; dup {
+			t.Duplicates++
+			s.stats.Done.Add(1)
+			return
+		}
+		seen[h] = struct{}{}
+		t.Domains++
+		g.Go(func() error {
+			s.rows <- rowMsg{domain: s.domain(workCtx, e)}
+			return nil
+		})
+	}
 read:
-	for _, r := range readers {
-		for n := 1; ; n++ {
-			if ctx.Err() != nil {
-				interrupted = true
+	for {
+		if ctx.Err() != nil {
+			interrupted = true
+			break
+		}
+		select {
+		case <-ctx.Done():
+			interrupted = true
+			break read
+		case it, ok := <-items:
+			if !ok {
 				break read
 			}
-			e, err := r.Next()
-			if n%bytesEvery == 0 || err != nil {
-				s.stats.BytesRead.Store(before + r.Summary().Bytes)
-			}
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.InputErrors++
-				cfg.Logger.Warn("input: stopped reading file", "path", r.Summary().Path, "err", err)
-				break
-			}
-			s.stats.Entries.Add(1)
-			t.Entries++
-			if e.Err != nil {
-				t.Invalid++
-				s.rows <- rowMsg{domain: invalidRow(cfg.ScanID, e, cfg.Now().UTC())}
-				continue
-			}
-			if cfg.Exclude.Name(e.Domain) {
-				t.Excluded++
-				s.rows <- rowMsg{domain: excludedRow(cfg.ScanID, e, cfg.Now().UTC())}
-				continue
-			}
-			h := maphash.String(seed, e.Domain)
-			if _, dup := seen[h]; dup {
-				t.Duplicates++
-				s.stats.Done.Add(1)
-				continue
-			}
-			seen[h] = struct{}{}
-			t.Domains++
-			g.Go(func() error {
-				s.rows <- rowMsg{domain: s.domain(workCtx, e)}
-				return nil
-			})
+			take(it)
 		}
-		before += r.Summary().Bytes
 	}
+	if interrupted {
+		// The entry the reader goroutine has read and is handing over,
+		// if any, gets its row too.
+		select {
+		case it, ok := <-items:
+			if ok {
+				take(it)
+			}
+		default:
+		}
+	}
+	close(stopRead)
 	s.stats.ReadDone.Store(true)
 	g.Wait()
-	return t, interrupted
+	// A signal after the inputs were read still stops the domains in
+	// flight: the scan is not complete.
+	if ctx.Err() != nil {
+		interrupted = true
+	}
+	return t, sums, interrupted
+}
+
+// read is the reader goroutine of readInputs: it reads the inputs in
+// order and hands each entry, then the end of each input, to items, until
+// stop is closed. It keeps Stats.BytesRead. It closes items and the
+// readers when it returns.
+func (s *scan) read(readers []*datasets.InputReader, items chan<- readItem, stop <-chan struct{}) {
+	defer closeInputs(readers)
+	defer close(items)
+	var before int64 // bytes of the inputs read to the end
+	for i, r := range readers {
+		for n := 1; ; n++ {
+			e, err := r.Next()
+			it := readItem{input: i, e: e, err: err}
+			if err != nil {
+				it.pos = r.Summary()
+				if err != io.EOF {
+					it.pos.SHA256 = "" // not read to the end
+				}
+			} else {
+				it.pos = r.Position()
+			}
+			if n%bytesEvery == 0 || err != nil {
+				s.stats.BytesRead.Store(before + it.pos.Bytes)
+			}
+			select {
+			case items <- it:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				before += it.pos.Bytes
+				break
+			}
+		}
+	}
 }
 
 // writeRows is the writer goroutine: the only one that touches out until
 // rows is closed. It writes every row, counts what the summary reports
 // into counts, finishes the open parts every flush interval and
 // checkpoints out whenever a part has been finished. It returns the first
-// error of out; the rows that follow it are still counted.
-func writeRows(rows <-chan rowMsg, out sink, counts *datasets.Counts, every time.Duration, stats *Stats) error {
+// error of out, after which it writes nothing more (the rows that follow
+// are still counted) and calls fail with it, once, to stop the scan.
+func writeRows(rows <-chan rowMsg, out sink, counts *datasets.Counts, every time.Duration, stats *Stats, fail func(error)) error {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	var err error
 	keep := func(e error) {
 		if e != nil && err == nil {
 			err = e
+			fail(fmt.Errorf("write dataset: %w", e))
 		}
 	}
 	for {
-		keep(out.Checkpoint(counts))
+		if err == nil {
+			keep(out.Checkpoint(counts))
+		}
 		select {
 		case <-tick.C:
-			keep(out.Flush())
+			if err == nil {
+				keep(out.Flush())
+			}
 		case m, ok := <-rows:
 			if !ok {
 				return err
@@ -571,14 +692,20 @@ func writeRows(rows <-chan rowMsg, out sink, counts *datasets.Counts, every time
 			switch {
 			case m.domain != nil:
 				countDomain(counts, m.domain)
-				keep(out.WriteDomain(m.domain))
+				if err == nil {
+					keep(out.WriteDomain(m.domain))
+				}
 				stats.Done.Add(1)
 			case m.host != nil:
 				countHost(counts, m.host)
-				keep(out.WriteHost(m.host))
+				if err == nil {
+					keep(out.WriteHost(m.host))
+				}
 			default:
 				countEndpoint(counts, m.endpoint)
-				keep(out.WriteEndpoint(m.endpoint))
+				if err == nil {
+					keep(out.WriteEndpoint(m.endpoint))
+				}
 			}
 		}
 	}

@@ -81,7 +81,8 @@ type Client struct {
 	Servers []string
 	// Timeout bounds one attempt (send and wait for the answer). Default 2s.
 	// A lookup whose ctx ends returns at the latest when the current
-	// attempt's timeout (or ctx's deadline) passes.
+	// attempt's timeout (or ctx's deadline) passes, or at once after
+	// Abort.
 	Timeout time.Duration
 	// Retries is the number of attempts after the first. Default 0.
 	Retries int
@@ -103,6 +104,10 @@ type Client struct {
 	pools []chan *udpConn // one per server; written by put, read by get
 	next  atomic.Uint32   // rotates the first server of each lookup
 	sent  atomic.Int64
+
+	aborted atomic.Bool           // set by Abort, under mu
+	mu      sync.Mutex            // orders Abort and await
+	waiting map[*udpConn]struct{} // guarded by mu: the sockets waiting for an answer
 }
 
 // Answer is what one lookup observed.
@@ -179,6 +184,49 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// Abort ends the lookups in progress at once, with FailCanceled, and makes
+// every later one fail so: a UDP attempt waiting for its answer wakes now
+// instead of when its timeout passes (TCP attempts, retry pauses and the
+// rate limit already follow ctx). The scanner calls it when the grace
+// period after an interrupt is over. It is not undone.
+func (c *Client) Abort() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.aborted.Store(true)
+	past := time.Unix(1, 0)
+	for uc := range c.waiting {
+		uc.conn.SetDeadline(past)
+	}
+}
+
+// await registers uc as waiting for an answer until deadline. It returns
+// false, leaving uc alone, after Abort.
+func (c *Client) await(uc *udpConn, deadline time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.aborted.Load() {
+		return false
+	}
+	if c.waiting == nil {
+		c.waiting = map[*udpConn]struct{}{}
+	}
+	c.waiting[uc] = struct{}{}
+	// Set under mu, so that Abort's past deadline is never overwritten.
+	uc.conn.SetDeadline(deadline)
+	return true
+}
+
+// done unregisters uc, no longer waiting; it is called before uc is
+// pooled again or closed.
+func (c *Client) done(uc *udpConn) {
+	c.mu.Lock()
+	delete(c.waiting, uc)
+	c.mu.Unlock()
+}
+
+// errAborted is the error of lookups ended by Abort.
+var errAborted = errors.New("lookups aborted")
 
 // Sent returns the number of queries sent so far.
 func (c *Client) Sent() int64 { return c.sent.Load() }
@@ -471,6 +519,9 @@ func (c *Client) wait(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return &Error{Class: FailCanceled, Err: err}
 	}
+	if c.aborted.Load() {
+		return &Error{Class: FailCanceled, Err: errAborted}
+	}
 	c.sent.Add(1)
 	return nil
 }
@@ -491,23 +542,32 @@ func (c *Client) udp(ctx context.Context, si int, q *dns.Msg) (*dns.Msg, error) 
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	uc.conn.SetDeadline(deadline)
+	if !c.await(uc, deadline) {
+		uc.conn.Close()
+		return nil, &Error{Class: FailCanceled, Err: errAborted}
+	}
 	if _, err := uc.conn.Write(wire); err != nil {
+		c.done(uc)
 		uc.conn.Close()
 		return nil, &Error{Class: FailNetwork, Err: err}
 	}
 	var why error
 	class := FailTimeout
 	for {
-		// A canceled ctx is noticed when the attempt's deadline passes:
-		// waking every reader on cancellation (context.AfterFunc) cost 3 %
-		// of the CPU of a lab scan, and attempts are short.
+		// A canceled ctx is noticed when the attempt's deadline passes,
+		// or at once after Abort: waking every reader on cancellation
+		// (context.AfterFunc) cost 3 % of the CPU of a lab scan, and
+		// attempts are short.
 		n, err := uc.conn.Read(uc.buf)
 		if err != nil {
 			// The socket may still receive the late answer; do not reuse it.
+			c.done(uc)
 			uc.conn.Close()
 			if ctx.Err() != nil {
 				return nil, &Error{Class: FailCanceled, Err: ctx.Err()}
+			}
+			if c.aborted.Load() {
+				return nil, &Error{Class: FailCanceled, Err: errAborted}
 			}
 			if ne, ok := err.(net.Error); ok && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
 				if why == nil {
@@ -528,6 +588,7 @@ func (c *Client) udp(ctx context.Context, si int, q *dns.Msg) (*dns.Msg, error) 
 			class, why = FailMismatch, err
 			continue
 		}
+		c.done(uc)
 		c.putUDP(si, uc)
 		return m, nil
 	}

@@ -332,6 +332,45 @@ func TestLookupCanceled(t *testing.T) {
 	}
 }
 
+// TestLookupAbort: Abort wakes a lookup waiting for an answer that will
+// never come at once, not when its 30 s timeout passes, and makes later
+// lookups fail at once (issue 11, defect 4).
+func TestLookupAbort(t *testing.T) {
+	asked := make(chan struct{}, 1) // written by the server on the first query, read below
+	silent := serve(t, func(w dns.ResponseWriter, q *dns.Msg) {
+		select {
+		case asked <- struct{}{}:
+		default:
+		}
+	}, "udp")
+	c := client(silent)
+	c.Timeout = 30 * time.Second
+	type result struct {
+		a   Answer
+		err error
+	}
+	done := make(chan result, 1) // written by the lookup's goroutine, read below
+	go func() {
+		a, err := c.Lookup(context.Background(), "example", dns.TypeMX)
+		done <- result{a, err}
+	}()
+	<-asked
+	start := time.Now()
+	c.Abort()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the lookup did not end within 10 s of Abort")
+	}
+	if took := time.Since(start); took > 2*time.Second || r.a.Failure != FailCanceled || r.err == nil {
+		t.Errorf("after Abort: failure %q, err %v, after %v; want %s at once", r.a.Failure, r.err, took, FailCanceled)
+	}
+	if a, err := c.Lookup(context.Background(), "example", dns.TypeA); a.Failure != FailCanceled || err == nil || a.Attempts != 1 {
+		t.Errorf("a lookup after Abort: failure %q, err %v, %d attempts; want %s without a query", a.Failure, err, a.Attempts, FailCanceled)
+	}
+}
+
 func TestLookupLimiter(t *testing.T) {
 	addr := serve(t, zone(t, "example. 60 IN MX 0 mx.example."), "udp")
 	c := client(addr)
