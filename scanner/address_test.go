@@ -15,6 +15,8 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/danescan/danescan/datasets"
+	"github.com/danescan/danescan/scanner/dane"
 	"github.com/danescan/danescan/scanner/lookup"
 )
 
@@ -150,5 +152,28 @@ func TestParseAllow(t *testing.T) {
 		if _, err := ParseAllow(bad); err == nil {
 			t.Errorf("ParseAllow(%q) gave no error", bad)
 		}
+	}
+}
+
+// TestGraceCutsProbe ends a scan's work while a probe is connecting: the
+// endpoint says interrupted and not_probed (the scan stopped, the server
+// did nothing wrong), not the probe's canceled with a DANE verdict.
+func TestGraceCutsProbe(t *testing.T) {
+	s, _ := probeScan(t, netip.MustParsePrefix("192.0.2.0/24"))
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cfg.SMTPDial = func(dctx context.Context, network, addr string) (net.Conn, error) {
+		cancel() // the grace period ends while the probe connects
+		<-dctx.Done()
+		return nil, dctx.Err()
+	}
+	p := &hostProbe{name: "mx.example", base: "mx.example", addrs: []netip.Addr{netip.MustParseAddr("192.0.2.1")},
+		records: []dane.Record{{Usage: 3, Selector: 1, MatchingType: 1, Data: make([]byte, 32)}}}
+	s.probeEndpoints(ctx, p)
+	if len(p.endpoints) != 1 {
+		t.Fatalf("%d endpoints, want 1", len(p.endpoints))
+	}
+	row := endpointRow("scan", p, p.endpoints[0])
+	if row.Failure != FailInterrupted || row.DANEStatus != datasets.DANENotProbed {
+		t.Errorf("failure %q, dane_status %q; want interrupted, not_probed", row.Failure, row.DANEStatus)
 	}
 }

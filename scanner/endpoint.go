@@ -197,6 +197,12 @@ func (s *scan) probeEndpoints(ctx context.Context, p *hostProbe) {
 					e.failure, e.errText, e.status = FailInterrupted, "the scan ended before the probe", datasets.DANENotProbed
 					continue
 				}
+				if ctx.Err() != nil && res.Failure == starttls.FailureCanceled {
+					// Cut by the end of the grace period: not a finding
+					// about the server.
+					e.failure, e.errText, e.status = FailInterrupted, "the scan ended during the probe", datasets.DANENotProbed
+					continue
+				}
 				s.stats.Endpoints.Add(1)
 				e.duration = s.cfg.Now().Sub(start)
 				if alias {
