@@ -3,6 +3,7 @@ package scanner
 import (
 	"context"
 	"crypto/x509"
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/netip"
@@ -389,3 +390,113 @@ func testHostileSpecialRanges(t *testing.T) {
 		}
 	}
 }
+
+// dnssecMangler serves a signedWorld and then spoils the answers of the
+// hostile DNSSEC cases on their way out (see TestHostileDNSSEC).
+type dnssecMangler struct {
+	w    *signedWorld
+	huge *dns.DNSKEY // the 60,000-byte key published at bigkey.test.
+	// nsec3 is the NODATA proof of iter.test. with 65,000 iterations, and
+	// its RRSIG.
+	nsec3 []dns.RR
+}
+
+func (m *dnssecMangler) ServeDNS(rw dns.ResponseWriter, q *dns.Msg) {
+	m.w.ServeDNS(&mangleWriter{ResponseWriter: rw, m: m}, q)
+}
+
+// mangleWriter rewrites the message the signedWorld writes.
+type mangleWriter struct {
+	dns.ResponseWriter
+	m *dnssecMangler
+}
+
+func (mw *mangleWriter) WriteMsg(msg *dns.Msg) error {
+	for i, rr := range msg.Answer {
+		sig, ok := rr.(*dns.RRSIG)
+		if !ok || sig.TypeCovered != dns.TypeMX {
+			continue
+		}
+		sig = dns.Copy(sig).(*dns.RRSIG)
+		switch dns.CanonicalName(sig.Hdr.Name) {
+		case "bigsig.test.":
+			// A signature of 60,000 bytes by the zone's real key.
+			sig.Signature = strings.Repeat("AAAA", 20000)
+		case "bigkey.test.":
+			// A signature that names the 60,000-byte key.
+			sig.Algorithm, sig.KeyTag = dns.RSASHA256, mw.m.huge.KeyTag()
+			sig.Signature = strings.Repeat("AAAA", 512/3)
+		}
+		msg.Answer[i] = sig
+	}
+	var ns []dns.RR
+	iter := false
+	for _, rr := range msg.Ns {
+		if dns.IsSubDomain("iter.test.", rr.Header().Name) && (rr.Header().Rrtype == dns.TypeNSEC ||
+			rr.Header().Rrtype == dns.TypeRRSIG && rr.(*dns.RRSIG).TypeCovered == dns.TypeNSEC) {
+			iter = true
+			continue
+		}
+		ns = append(ns, rr)
+	}
+	if iter {
+		msg.Ns = append(ns, mw.m.nsec3...)
+	}
+	return mw.ResponseWriter.WriteMsg(msg)
+}
+
+// TestHostileDNSSEC: signed zones that are hostile to a validator: a
+// DNSKEY of 60,000 bytes, an RRSIG of 60,000 bytes, an NSEC3 proof of
+// 65,000 iterations. The status and reason land in mx_dnssec and
+// mx_dnssec_reason.
+func TestHostileDNSSEC(t *testing.T) {
+	w := newSignedWorld(t, map[string]string{
+		".":     "",
+		"test.": "",
+		"bigkey.test.": "bigkey.test. 300 IN MX 10 mx.bigkey.test.\n" +
+			"mx.bigkey.test. 300 IN A 192.0.2.1\n",
+		"bigsig.test.": "bigsig.test. 300 IN MX 10 mx.bigsig.test.\n" +
+			"mx.bigsig.test. 300 IN A 192.0.2.1\n",
+		"iter.test.": "www.iter.test. 300 IN A 192.0.2.1\n",
+	}, ".", "test.", "bigkey.test.", "bigsig.test.", "iter.test.")
+
+	// An RSA key of 480,000 bits: exponent length 3, exponent 65537, then
+	// the modulus. RFC 3110 sets no upper bound.
+	raw := append([]byte{3, 1, 0, 1, 0xc1}, make([]byte, 60000)...)
+	raw[len(raw)-1] = 1
+	huge := &dns.DNSKEY{Hdr: dns.RR_Header{Name: "bigkey.test.", Rrtype: dns.TypeDNSKEY, Class: dns.ClassINET, Ttl: 3600},
+		Flags: 256, Protocol: 3, Algorithm: dns.RSASHA256, PublicKey: base64Std(raw)}
+	w.zones["bigkey.test."].add(huge)
+
+	z := w.zones["iter.test."]
+	const iterations = 65000
+	apex := "iter.test."
+	hash := dns.HashName(apex, dns.SHA1, iterations, "")
+	n3 := &dns.NSEC3{Hdr: dns.RR_Header{Name: strings.ToLower(hash) + "." + apex, Rrtype: dns.TypeNSEC3, Class: dns.ClassINET, Ttl: 300},
+		Hash: dns.SHA1, Iterations: iterations, SaltLength: 0, HashLength: 20, NextDomain: hash,
+		TypeBitMap: []uint16{dns.TypeNS, dns.TypeSOA, dns.TypeRRSIG, dns.TypeDNSKEY, dns.TypeNSEC3PARAM}}
+	m := &dnssecMangler{w: w, huge: huge, nsec3: []dns.RR{n3, w.sign(z, []dns.RR{n3})}}
+	addr := serveHostileDNS(t, m, nil)
+
+	tests := []struct {
+		name, domain   string
+		status, reason string
+	}{
+		{"DNSKEY of 60,000 bytes", "bigkey.test", "bogus", "signature_invalid"},
+		{"RRSIG of 60,000 bytes", "bigsig.test", "bogus", "signature_invalid"},
+		{"NSEC3 with 65,000 iterations", "iter.test", "insecure", "nsec3_iterations"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := hostileScan(t, Config{Resolvers: []string{addr}, Timeout: time.Second, DNSSEC: true,
+				TrustAnchors: w.anchors(), TrustAnchorSource: "test-root", Now: func() time.Time { return signedNow }}, tt.domain)
+			d := r.domain(t)
+			t.Logf("mx: %s/%s, failure %q, error %q", d.MX.DNSSEC, d.MX.DNSSECReason, d.MX.Failure, d.MX.Error)
+			if d.MX.DNSSEC != tt.status || d.MX.DNSSECReason != tt.reason {
+				t.Errorf("mx_dnssec %s/%s, want %s/%s (failure %q, error %q)", d.MX.DNSSEC, d.MX.DNSSECReason, tt.status, tt.reason, d.MX.Failure, d.MX.Error)
+			}
+		})
+	}
+}
+
+func base64Std(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
