@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"strings"
 	"sync"
 	"testing"
@@ -30,6 +31,10 @@ import (
 const (
 	hostileTime = 20 * time.Second
 	hostileHeap = 16 << 20
+	// hostilePeak bounds the heap in use at any time during the scan,
+	// garbage included: a hostile peer must not make the scan hold its
+	// bytes, even briefly.
+	hostilePeak = 64 << 20
 )
 
 // hostileRows is what a hostile scan wrote, with the scan's cost.
@@ -39,6 +44,37 @@ type hostileRows struct {
 	endpoints []datasets.Endpoint
 	took      time.Duration
 	heap      int64 // live-heap growth in bytes, after GC
+	peak      int64 // the largest heap (live and garbage) seen during Run, above the start
+}
+
+// heapPeak samples the heap's object bytes every millisecond (without
+// stopping the world) until stop is called, which returns the largest.
+func heapPeak() (stop func() int64) {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	var max int64
+	done := make(chan struct{})     // closed by stop; read by the sampler
+	finished := make(chan struct{}) // closed by the sampler when it returns
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			metrics.Read(s)
+			if v := int64(s[0].Value.Uint64()); v > max {
+				max = v
+			}
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() int64 {
+		close(done)
+		<-finished
+		return max
+	}
 }
 
 // domain returns the one domains row; it fails the test unless there is
@@ -100,9 +136,11 @@ func hostileScan(t *testing.T, cfg Config, domain string) hostileRows {
 	defer cancel()
 
 	before := liveHeap()
+	stop := heapPeak()
 	start := time.Now()
 	_, err := Run(ctx, cfg, []Input{{Path: list}}, out, nil)
 	r := hostileRows{took: time.Since(start), hosts: map[string]datasets.MXHost{}}
+	r.peak = stop() - before
 	r.heap = liveHeap() - before
 	if err != nil {
 		t.Fatalf("Run: %v", err)
@@ -113,6 +151,9 @@ func hostileScan(t *testing.T, cfg Config, domain string) hostileRows {
 	if r.heap > hostileHeap {
 		t.Errorf("live heap grew by %d MiB, bound %d MiB", r.heap>>20, hostileHeap>>20)
 	}
+	if r.peak > hostilePeak {
+		t.Errorf("heap peaked %d MiB above the start, bound %d MiB", r.peak>>20, hostilePeak>>20)
+	}
 	r.domains = readTable[datasets.Domain](t, out, datasets.TableDomains)
 	for _, h := range readTable[datasets.MXHost](t, out, datasets.TableMXHosts) {
 		r.hosts[h.Host] = h
@@ -120,7 +161,7 @@ func hostileScan(t *testing.T, cfg Config, domain string) hostileRows {
 	if cfg.SMTP {
 		r.endpoints = readTable[datasets.Endpoint](t, out, datasets.TableEndpoints)
 	}
-	t.Logf("%v, heap %+d KiB", r.took.Round(time.Millisecond), r.heap>>10)
+	t.Logf("%v, live heap %+d KiB, peak %+d KiB", r.took.Round(time.Millisecond), r.heap>>10, r.peak>>10)
 
 	return r
 }
