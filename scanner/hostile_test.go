@@ -205,6 +205,7 @@ loop3.test.       60 IN CNAME loop.test.
 chain.test.       60 IN CNAME c0.chain.test.
 mxsilent.test.    60 IN MX 10 mx.mxsilent.test.
 many.test.        60 IN MX 10 mx.many.test.
+hostchain.test.   60 IN MX 10 c0.chain.test.
 tlsaloop.test.    60 IN MX 10 mx.tlsaloop.test.
 mx.tlsaloop.test. 60 IN A 192.0.2.2
 ` + chain.String()
@@ -251,6 +252,25 @@ mx.tlsaloop.test. 60 IN A 192.0.2.2
 			h := r.host(t, "mx.many.test")
 			if h.A.Failure != "oversized" || len(h.A.Records) != 100 || h.Failure != "" {
 				t.Errorf("a_failure %q with %d records, failure %q; want oversized, 100 kept, none", h.A.Failure, len(h.A.Records), h.Failure)
+			}
+		}},
+		{"2000 records over UDP, TC not set", func(t *testing.T) {
+			// The answer (about 30 KB) is larger than the client's read
+			// buffer: what arrives is cut and does not unpack.
+			addr := startHostileDNS(t, zone, map[string]lab.DNSBehaviour{"udpbig.test": lab.DNSUDPOversized})
+			d := hostileScan(t, Config{Resolvers: []string{addr}}, "udpbig.test").domain(t)
+			if d.MX.Failure != "malformed" || d.Failure != "malformed" {
+				t.Errorf("mx_failure %q, failure %q; want malformed (error %q)", d.MX.Failure, d.Failure, d.MX.Error)
+			}
+		}},
+		{"CNAME chain of 50 hops at the MX host", func(t *testing.T) {
+			addr := startHostileDNS(t, zone, nil)
+			r := hostileScan(t, Config{Resolvers: []string{addr}}, "hostchain.test")
+			if d := r.domain(t); d.Failure != "" {
+				t.Errorf("domain failure %q, want none", d.Failure)
+			}
+			if h := r.host(t, "c0.chain.test"); h.A.Failure != "cname_too_long" || h.Failure != "cname_too_long" {
+				t.Errorf("a_failure %q, failure %q; want cname_too_long", h.A.Failure, h.Failure)
 			}
 		}},
 		{"CNAME loop", func(t *testing.T) {
@@ -498,8 +518,9 @@ func TestHostileDNSSEC(t *testing.T) {
 			"mx.bigkey.test. 300 IN A 192.0.2.1\n",
 		"bigsig.test.": "bigsig.test. 300 IN MX 10 mx.bigsig.test.\n" +
 			"mx.bigsig.test. 300 IN A 192.0.2.1\n",
-		"iter.test.": "www.iter.test. 300 IN A 192.0.2.1\n",
-	}, ".", "test.", "bigkey.test.", "bigsig.test.", "iter.test.")
+		"iter.test.":      "www.iter.test. 300 IN A 192.0.2.1\n",
+		"silentkey.test.": "www.silentkey.test. 300 IN MX 10 mx.bigsig.test.\n",
+	}, ".", "test.", "bigkey.test.", "bigsig.test.", "iter.test.", "silentkey.test.")
 
 	// An RSA key of 480,000 bits: exponent length 3, exponent 65537, then
 	// the modulus. RFC 3110 sets no upper bound.
@@ -517,22 +538,29 @@ func TestHostileDNSSEC(t *testing.T) {
 		Hash: dns.SHA1, Iterations: iterations, SaltLength: 0, HashLength: 20, NextDomain: hash,
 		TypeBitMap: []uint16{dns.TypeNS, dns.TypeSOA, dns.TypeRRSIG, dns.TypeDNSKEY, dns.TypeNSEC3PARAM}}
 	m := &dnssecMangler{w: w, huge: huge, nsec3: []dns.RR{n3, w.sign(z, []dns.RR{n3})}}
-	addr := serveHostileDNS(t, m, nil)
+	addr := serveHostileDNS(t, m, map[string]lab.DNSBehaviour{"silentkey.test": lab.DNSSilence})
 
 	tests := []struct {
 		name, domain   string
 		status, reason string
+		maxTook        time.Duration // a bound tighter than hostileTime; 0: none
 	}{
-		{"DNSKEY of 60,000 bytes", "bigkey.test", "bogus", "signature_invalid"},
-		{"RRSIG of 60,000 bytes", "bigsig.test", "bogus", "signature_invalid"},
-		{"NSEC3 with 65,000 iterations", "iter.test", "insecure", "nsec3_iterations"},
+		{"DNSKEY of 60,000 bytes", "bigkey.test", "bogus", "signature_invalid", 0},
+		{"RRSIG of 60,000 bytes", "bigsig.test", "bogus", "signature_invalid", 0},
+		{"NSEC3 with 65,000 iterations", "iter.test", "insecure", "nsec3_iterations", 0},
+		// The DS lookup times out (2 attempts of 1 s) once: the MX,
+		// MTA-STS and TLS-RPT RRsets below the zone share the failure
+		// (dnssec.Validator.FailureTTL); without it this took 12 s.
+		{"silent for the zone's DNSKEY and DS", "www.silentkey.test", "indeterminate", "lookup_failed", 8 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := hostileScan(t, Config{Resolvers: []string{addr}, Timeout: time.Second, DNSSEC: true,
 				TrustAnchors: w.anchors(), TrustAnchorSource: "test-root", Now: func() time.Time { return signedNow }}, tt.domain)
 			d := r.domain(t)
-			t.Logf("mx: %s/%s, failure %q, error %q", d.MX.DNSSEC, d.MX.DNSSECReason, d.MX.Failure, d.MX.Error)
+			if tt.maxTook > 0 && r.took > tt.maxTook {
+				t.Errorf("scan took %v, want at most %v", r.took, tt.maxTook)
+			}
 			if d.MX.DNSSEC != tt.status || d.MX.DNSSECReason != tt.reason {
 				t.Errorf("mx_dnssec %s/%s, want %s/%s (failure %q, error %q)", d.MX.DNSSEC, d.MX.DNSSECReason, tt.status, tt.reason, d.MX.Failure, d.MX.Error)
 			}

@@ -43,6 +43,9 @@ const (
 	// DNSRRset2000 answers with 2,000 records of the type asked (MX, A,
 	// AAAA, TXT; NODATA for others): truncated over UDP, whole over TCP.
 	DNSRRset2000 DNSBehaviour = "rrset_2000"
+	// DNSUDPOversized answers like DNSRRset2000 but sends the whole
+	// answer over UDP too, ignoring the client's EDNS(0) size (RFC 6891).
+	DNSUDPOversized DNSBehaviour = "udp_oversized"
 )
 
 // HostileDNS serves DNS on UDP and TCP at the same port of 127.0.0.1.
@@ -149,7 +152,9 @@ func (s *HostileDNS) serveUDP() {
 			if opt := q.IsEdns0(); opt != nil {
 				size = int(opt.UDPSize())
 			}
-			m.Truncate(size)
+			if s.rule(q) != DNSUDPOversized {
+				m.Truncate(size)
+			}
 			wire, _ = m.Pack()
 		}
 		s.pc.WriteTo(wire, from)
@@ -211,9 +216,10 @@ func (s *HostileDNS) serveConn(c net.Conn) {
 }
 
 // answer returns the handler's answer to q, or the 2,000 records of
-// DNSRRset2000; SERVFAIL when the handler wrote nothing.
+// DNSRRset2000 and DNSUDPOversized; SERVFAIL when the handler wrote
+// nothing.
 func (s *HostileDNS) answer(q *dns.Msg) *dns.Msg {
-	if s.rule(q) == DNSRRset2000 {
+	if b := s.rule(q); b == DNSRRset2000 || b == DNSUDPOversized {
 		return rrset2000(q)
 	}
 	cw := &captureWriter{local: s.pc.LocalAddr()}
