@@ -111,6 +111,14 @@ func liveHeap() int64 {
 // live heap grows by less than hostileHeap.
 func hostileScan(t *testing.T, cfg Config, domain string) hostileRows {
 	t.Helper()
+	return hostileScanWithin(t, cfg, domain, hostileTime)
+}
+
+// hostileScanWithin is hostileScan with another time bound. cfg.STARTTLS
+// is kept when its BannerTimeout is set; otherwise every stage gets about
+// a second.
+func hostileScanWithin(t *testing.T, cfg Config, domain string, bound time.Duration) hostileRows {
+	t.Helper()
 	dir := t.TempDir()
 	list := filepath.Join(dir, "list.txt")
 	if err := os.WriteFile(list, []byte(domain+"\n"), 0o644); err != nil {
@@ -130,9 +138,11 @@ func hostileScan(t *testing.T, cfg Config, domain string) hostileRows {
 	if cfg.Roots == nil {
 		cfg.Roots = x509.NewCertPool() // loading the system roots costs seconds under -race
 	}
-	cfg.STARTTLS = starttls.Config{EHLO: "probe.example", ConnectTimeout: time.Second, BannerTimeout: 1500 * time.Millisecond,
-		EHLOTimeout: time.Second, STARTTLSTimeout: time.Second, HandshakeTimeout: time.Second, QUITTimeout: time.Second}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*hostileTime)
+	if cfg.STARTTLS.BannerTimeout == 0 {
+		cfg.STARTTLS = starttls.Config{EHLO: "probe.example", ConnectTimeout: time.Second, BannerTimeout: 1500 * time.Millisecond,
+			EHLOTimeout: time.Second, STARTTLSTimeout: time.Second, HandshakeTimeout: time.Second, QUITTimeout: time.Second}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*bound)
 	defer cancel()
 
 	before := liveHeap()
@@ -145,8 +155,8 @@ func hostileScan(t *testing.T, cfg Config, domain string) hostileRows {
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if r.took > hostileTime {
-		t.Errorf("scan took %v, bound %v", r.took, hostileTime)
+	if r.took > bound {
+		t.Errorf("scan took %v, bound %v", r.took, bound)
 	}
 	if r.heap > hostileHeap {
 		t.Errorf("live heap grew by %d MiB, bound %d MiB", r.heap>>20, hostileHeap>>20)
@@ -273,6 +283,13 @@ mx.tlsaloop.test. 60 IN A 192.0.2.2
 				t.Errorf("a_failure %q, failure %q; want cname_too_long", h.A.Failure, h.Failure)
 			}
 		}},
+		{"2000 TXT records at _mta-sts", func(t *testing.T) {
+			addr := startHostileDNS(t, zone, map[string]lab.DNSBehaviour{"_mta-sts.ok.test": lab.DNSRRset2000})
+			d := hostileScan(t, Config{Resolvers: []string{addr}}, "ok.test").domain(t)
+			if d.MTASTS.Failure != "oversized" || d.MTASTSPublished || d.Failure != "" {
+				t.Errorf("mta_sts_failure %q, published %v, failure %q; want oversized, false, none", d.MTASTS.Failure, d.MTASTSPublished, d.Failure)
+			}
+		}},
 		{"CNAME loop", func(t *testing.T) {
 			addr := startHostileDNS(t, zone, nil)
 			d := hostileScan(t, Config{Resolvers: []string{addr}}, "loop.test").domain(t)
@@ -365,6 +382,7 @@ func TestHostileSMTP(t *testing.T) {
 		{"reset on accept", smtpCase(lab.SMTPResetOnAccept, "connection_reset", "banner", nil)},
 		{"reset mid-handshake", smtpCase(lab.SMTPResetMidHandshake, "connection_reset", "handshake", nil)},
 		{"500 addresses for one host", testHostile500Addresses},
+		{"500 addresses for one host, all silent", testHostile500Silent},
 		{"addresses in every special-purpose range", testHostileSpecialRanges},
 	}
 	for _, tt := range tests {
@@ -408,6 +426,41 @@ func testHostile500Addresses(t *testing.T) {
 	for _, e := range r.endpoints {
 		if e.Failure != "" {
 			t.Errorf("%s: failure %q (%s)", e.Address, e.Failure, e.Error)
+		}
+	}
+}
+
+// testHostile500Silent: one MX host with 500 addresses whose servers never
+// greet. The addresses of a host are probed one after the other, so the
+// host costs MaxAddresses banner timeouts: bounded, but linear (there is
+// no time budget per host).
+func testHostile500Silent(t *testing.T) {
+	srv, err := lab.StartHostileSMTP(lab.SMTPBannerNeverSent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	var zone strings.Builder
+	zone.WriteString("tarpit.test. 60 IN MX 10 mx.tarpit.test.\n")
+	routes := map[netip.Addr]string{}
+	for i := range 500 {
+		ip := netip.AddrFrom4([4]byte{198, 18, byte(i / 250), byte(i%250 + 1)})
+		routes[ip] = srv.Addr()
+		fmt.Fprintf(&zone, "mx.tarpit.test. 60 IN A %s\n", ip)
+	}
+	addr := startHostileDNS(t, zone.String(), nil)
+	const banner = 500 * time.Millisecond
+	r := hostileScanWithin(t, Config{Resolvers: []string{addr}, SMTP: true, SMTPDial: lab.HostileDial(routes),
+		Allow:    []netip.Prefix{netip.MustParsePrefix("198.18.0.0/15")},
+		STARTTLS: starttls.Config{EHLO: "probe.example", ConnectTimeout: time.Second, BannerTimeout: banner}},
+		"tarpit.test", MaxAddresses*banner+5*time.Second)
+	r.domain(t)
+	if len(r.endpoints) != MaxAddresses {
+		t.Fatalf("%d endpoints rows, want %d", len(r.endpoints), MaxAddresses)
+	}
+	for _, e := range r.endpoints {
+		if e.Failure != "banner_timeout" {
+			t.Errorf("%s: failure %q, want banner_timeout", e.Address, e.Failure)
 		}
 	}
 }
