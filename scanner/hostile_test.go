@@ -3,7 +3,6 @@ package scanner
 import (
 	"context"
 	"crypto/x509"
-	"encoding/base64"
 	"fmt"
 	"net"
 	"net/netip"
@@ -505,58 +504,40 @@ func testHostileSpecialRanges(t *testing.T) {
 	}
 }
 
-// dnssecMangler serves a signedWorld and then spoils the answers of the
-// hostile DNSSEC cases on their way out (see TestHostileDNSSEC).
-type dnssecMangler struct {
-	w    *signedWorld
-	huge *dns.DNSKEY // the 60,000-byte key published at bigkey.test.
-	// nsec3 is the NODATA proof of iter.test. with 65,000 iterations, and
-	// its RRSIG.
-	nsec3 []dns.RR
-}
-
-func (m *dnssecMangler) ServeDNS(rw dns.ResponseWriter, q *dns.Msg) {
-	m.w.ServeDNS(&mangleWriter{ResponseWriter: rw, m: m}, q)
-}
-
-// mangleWriter rewrites the message the signedWorld writes.
-type mangleWriter struct {
-	dns.ResponseWriter
-	m *dnssecMangler
-}
-
-func (mw *mangleWriter) WriteMsg(msg *dns.Msg) error {
-	for i, rr := range msg.Answer {
-		sig, ok := rr.(*dns.RRSIG)
-		if !ok || sig.TypeCovered != dns.TypeMX {
-			continue
+// spoilDNSSEC spoils the answers of the hostile DNSSEC cases (see
+// TestHostileDNSSEC) on their way out of the signed world: the MX RRSIG
+// of bigsig.test. grows to 60,000 bytes, the one of bigkey.test. names
+// the huge key, and the NSEC records of iter.test. give way to nsec3.
+func spoilDNSSEC(huge *dns.DNSKEY, nsec3 []dns.RR) func(q, m *dns.Msg) {
+	return func(q, msg *dns.Msg) {
+		for i, rr := range msg.Answer {
+			sig, ok := rr.(*dns.RRSIG)
+			if !ok || sig.TypeCovered != dns.TypeMX {
+				continue
+			}
+			switch dns.CanonicalName(sig.Hdr.Name) {
+			case "bigsig.test.":
+				msg.Answer[i] = lab.HugeSignature(sig, 60000)
+			case "bigkey.test.":
+				sig = lab.HugeSignature(sig, 512)
+				sig.Algorithm, sig.KeyTag = dns.RSASHA256, huge.KeyTag()
+				msg.Answer[i] = sig
+			}
 		}
-		sig = dns.Copy(sig).(*dns.RRSIG)
-		switch dns.CanonicalName(sig.Hdr.Name) {
-		case "bigsig.test.":
-			// A signature of 60,000 bytes by the zone's real key.
-			sig.Signature = strings.Repeat("AAAA", 20000)
-		case "bigkey.test.":
-			// A signature that names the 60,000-byte key.
-			sig.Algorithm, sig.KeyTag = dns.RSASHA256, mw.m.huge.KeyTag()
-			sig.Signature = strings.Repeat("AAAA", 512/3)
+		var ns []dns.RR
+		iter := false
+		for _, rr := range msg.Ns {
+			if dns.IsSubDomain("iter.test.", rr.Header().Name) && (rr.Header().Rrtype == dns.TypeNSEC ||
+				rr.Header().Rrtype == dns.TypeRRSIG && rr.(*dns.RRSIG).TypeCovered == dns.TypeNSEC) {
+				iter = true
+				continue
+			}
+			ns = append(ns, rr)
 		}
-		msg.Answer[i] = sig
-	}
-	var ns []dns.RR
-	iter := false
-	for _, rr := range msg.Ns {
-		if dns.IsSubDomain("iter.test.", rr.Header().Name) && (rr.Header().Rrtype == dns.TypeNSEC ||
-			rr.Header().Rrtype == dns.TypeRRSIG && rr.(*dns.RRSIG).TypeCovered == dns.TypeNSEC) {
-			iter = true
-			continue
+		if iter {
+			msg.Ns = append(ns, nsec3...)
 		}
-		ns = append(ns, rr)
 	}
-	if iter {
-		msg.Ns = append(ns, mw.m.nsec3...)
-	}
-	return mw.ResponseWriter.WriteMsg(msg)
 }
 
 // TestHostileDNSSEC: signed zones that are hostile to a validator: a
@@ -575,23 +556,14 @@ func TestHostileDNSSEC(t *testing.T) {
 		"silentkey.test.": "www.silentkey.test. 300 IN MX 10 mx.bigsig.test.\n",
 	}, ".", "test.", "bigkey.test.", "bigsig.test.", "iter.test.", "silentkey.test.")
 
-	// An RSA key of 480,000 bits: exponent length 3, exponent 65537, then
-	// the modulus. RFC 3110 sets no upper bound.
-	raw := append([]byte{3, 1, 0, 1, 0xc1}, make([]byte, 60000)...)
-	raw[len(raw)-1] = 1
-	huge := &dns.DNSKEY{Hdr: dns.RR_Header{Name: "bigkey.test.", Rrtype: dns.TypeDNSKEY, Class: dns.ClassINET, Ttl: 3600},
-		Flags: 256, Protocol: 3, Algorithm: dns.RSASHA256, PublicKey: base64Std(raw)}
+	// An RSA key of 480,000 bits, published beside the zone's real key
+	// and signed with it.
+	huge := lab.HugeRSAKey("bigkey.test.", 60000)
 	w.zones["bigkey.test."].add(huge)
-
-	z := w.zones["iter.test."]
-	const iterations = 65000
-	apex := "iter.test."
-	hash := dns.HashName(apex, dns.SHA1, iterations, "")
-	n3 := &dns.NSEC3{Hdr: dns.RR_Header{Name: strings.ToLower(hash) + "." + apex, Rrtype: dns.TypeNSEC3, Class: dns.ClassINET, Ttl: 300},
-		Hash: dns.SHA1, Iterations: iterations, SaltLength: 0, HashLength: 20, NextDomain: hash,
-		TypeBitMap: []uint16{dns.TypeNS, dns.TypeSOA, dns.TypeRRSIG, dns.TypeDNSKEY, dns.TypeNSEC3PARAM}}
-	m := &dnssecMangler{w: w, huge: huge, nsec3: []dns.RR{n3, w.sign(z, []dns.RR{n3})}}
-	addr := serveHostileDNS(t, m, map[string]lab.DNSBehaviour{"silentkey.test": lab.DNSSilence})
+	n3 := lab.NSEC3NoData("iter.test.", "iter.test.", 65000,
+		[]uint16{dns.TypeNS, dns.TypeSOA, dns.TypeRRSIG, dns.TypeDNSKEY, dns.TypeNSEC3PARAM})
+	spoil := spoilDNSSEC(huge, []dns.RR{n3, w.sign(w.zones["iter.test."], []dns.RR{n3})})
+	addr := serveHostileDNS(t, lab.Rewrite(w, spoil), map[string]lab.DNSBehaviour{"silentkey.test": lab.DNSSilence})
 
 	tests := []struct {
 		name, domain   string
@@ -620,5 +592,3 @@ func TestHostileDNSSEC(t *testing.T) {
 		})
 	}
 }
-
-func base64Std(b []byte) string { return base64.StdEncoding.EncodeToString(b) }

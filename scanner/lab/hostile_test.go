@@ -127,3 +127,35 @@ func TestHostileSMTPServers(t *testing.T) {
 		t.Fatal("Close hangs with a session open")
 	}
 }
+
+func TestHostileDNSSECRecords(t *testing.T) {
+	k := HugeRSAKey("bigkey.test", 60000)
+	if n := dns.Len(k); n < 60000 || k.Hdr.Name != "bigkey.test." {
+		t.Errorf("HugeRSAKey: %d bytes at %s", n, k.Hdr.Name)
+	}
+	sig := HugeSignature(&dns.RRSIG{Hdr: dns.RR_Header{Name: "a.test.", Rrtype: dns.TypeRRSIG, Class: dns.ClassINET}, SignerName: "a.test."}, 60000)
+	if n := dns.Len(sig); n < 60000 {
+		t.Errorf("HugeSignature: %d bytes", n)
+	}
+	n3 := NSEC3NoData("iter.test", "www.iter.test", 65000, []uint16{dns.TypeA})
+	if !n3.Match("www.iter.test.") || n3.Iterations != 65000 {
+		t.Errorf("NSEC3NoData: %s does not match www.iter.test.", n3)
+	}
+
+	h, err := ZoneResolver("ok.test. 60 IN MX 10 mx.ok.test.\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rw := Rewrite(h, func(q, m *dns.Msg) { m.Rcode = dns.RcodeRefused })
+	srv, err := StartHostileDNS(rw, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	q := new(dns.Msg)
+	q.SetQuestion("ok.test.", dns.TypeMX)
+	m, err := dns.Exchange(q, srv.Addr())
+	if err != nil || m.Rcode != dns.RcodeRefused {
+		t.Errorf("Rewrite: %v, %v; want REFUSED", m, err)
+	}
+}
