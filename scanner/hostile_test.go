@@ -44,6 +44,8 @@ type hostileRows struct {
 	took      time.Duration
 	heap      int64 // live-heap growth in bytes, after GC
 	peak      int64 // the largest heap (live and garbage) seen during Run, above the start
+	// verifications counts the DNSSEC signature verifications of the scan.
+	verifications int64
 }
 
 // heapPeak samples the heap's object bytes every millisecond (without
@@ -147,8 +149,9 @@ func hostileScanWithin(t *testing.T, cfg Config, domain string, bound time.Durat
 	before := liveHeap()
 	stop := heapPeak()
 	start := time.Now()
-	_, err := Run(ctx, cfg, []Input{{Path: list}}, out, nil)
-	r := hostileRows{took: time.Since(start), hosts: map[string]datasets.MXHost{}}
+	var stats Stats
+	_, err := Run(ctx, cfg, []Input{{Path: list}}, out, &stats)
+	r := hostileRows{took: time.Since(start), hosts: map[string]datasets.MXHost{}, verifications: stats.DNSSEC.Verifications.Load()}
 	r.peak = stop() - before
 	r.heap = liveHeap() - before
 	if err != nil {
@@ -508,7 +511,7 @@ func testHostileSpecialRanges(t *testing.T) {
 // TestHostileDNSSEC) on their way out of the signed world: the MX RRSIG
 // of bigsig.test. grows to 60,000 bytes, the one of bigkey.test. names
 // the huge key, and the NSEC records of iter.test. give way to nsec3.
-func spoilDNSSEC(huge *dns.DNSKEY, nsec3 []dns.RR) func(q, m *dns.Msg) {
+func spoilDNSSEC(huge *dns.DNSKEY, nsec3 []dns.RR, trap []*dns.DNSKEY) func(q, m *dns.Msg) {
 	return func(q, msg *dns.Msg) {
 		for i, rr := range msg.Answer {
 			sig, ok := rr.(*dns.RRSIG)
@@ -516,6 +519,18 @@ func spoilDNSSEC(huge *dns.DNSKEY, nsec3 []dns.RR) func(q, m *dns.Msg) {
 				continue
 			}
 			switch dns.CanonicalName(sig.Hdr.Name) {
+			case "keytrap.test.":
+				// As many signatures as colliding keys, and not the
+				// genuine one.
+				for j := range trap {
+					s := lab.HugeSignature(sig, 256)
+					s.Algorithm, s.KeyTag = dns.RSASHA256, trap[0].KeyTag()
+					if j == 0 {
+						msg.Answer[i] = s
+					} else {
+						msg.Answer = append(msg.Answer, s)
+					}
+				}
 			case "bigsig.test.":
 				msg.Answer[i] = lab.HugeSignature(sig, 60000)
 			case "bigkey.test.":
@@ -553,8 +568,9 @@ func TestHostileDNSSEC(t *testing.T) {
 		"bigsig.test.": "bigsig.test. 300 IN MX 10 mx.bigsig.test.\n" +
 			"mx.bigsig.test. 300 IN A 192.0.2.1\n",
 		"iter.test.":      "www.iter.test. 300 IN A 192.0.2.1\n",
+		"keytrap.test.":   "keytrap.test. 300 IN MX 10 mx.bigsig.test.\n",
 		"silentkey.test.": "www.silentkey.test. 300 IN MX 10 mx.bigsig.test.\n",
-	}, ".", "test.", "bigkey.test.", "bigsig.test.", "iter.test.", "silentkey.test.")
+	}, ".", "test.", "bigkey.test.", "bigsig.test.", "iter.test.", "silentkey.test.", "keytrap.test.")
 
 	// An RSA key of 480,000 bits, published beside the zone's real key
 	// and signed with it.
@@ -562,7 +578,13 @@ func TestHostileDNSSEC(t *testing.T) {
 	w.zones["bigkey.test."].add(huge)
 	n3 := lab.NSEC3NoData("iter.test.", "iter.test.", 65000,
 		[]uint16{dns.TypeNS, dns.TypeSOA, dns.TypeRRSIG, dns.TypeDNSKEY, dns.TypeNSEC3PARAM})
-	spoil := spoilDNSSEC(huge, []dns.RR{n3, w.sign(w.zones["iter.test."], []dns.RR{n3})})
+	// KeyTrap (CVE-2023-50387): 150 keys of one key tag, and 150
+	// signatures of that tag over the MX RRset.
+	trap := lab.CollidingRSAKeys("keytrap.test.", 150, 2048, 4242)
+	for _, k := range trap {
+		w.zones["keytrap.test."].add(k)
+	}
+	spoil := spoilDNSSEC(huge, []dns.RR{n3, w.sign(w.zones["iter.test."], []dns.RR{n3})}, trap)
 	addr := serveHostileDNS(t, lab.Rewrite(w, spoil), map[string]lab.DNSBehaviour{"silentkey.test": lab.DNSSilence})
 
 	tests := []struct {
@@ -573,6 +595,7 @@ func TestHostileDNSSEC(t *testing.T) {
 		{"DNSKEY of 60,000 bytes", "bigkey.test", "bogus", "signature_invalid", 0},
 		{"RRSIG of 60,000 bytes", "bigsig.test", "bogus", "signature_invalid", 0},
 		{"NSEC3 with 65,000 iterations", "iter.test", "insecure", "nsec3_iterations", 0},
+		{"KeyTrap: 150 colliding keys, 150 signatures", "keytrap.test", "bogus", "signature_invalid", 0},
 		// The DS lookup times out (2 attempts of 1 s) once: the MX,
 		// MTA-STS and TLS-RPT RRsets below the zone share the failure
 		// (dnssec.Validator.FailureTTL); without it this took 12 s.
@@ -583,6 +606,11 @@ func TestHostileDNSSEC(t *testing.T) {
 			r := hostileScan(t, Config{Resolvers: []string{addr}, Timeout: time.Second, DNSSEC: true,
 				TrustAnchors: w.anchors(), TrustAnchorSource: "test-root", Now: func() time.Time { return signedNow }}, tt.domain)
 			d := r.domain(t)
+			// KeyTrap: 150 keys x 150 signatures were 22,500 checks (3.4 s
+			// under -race) before dnssec bounded them per RRset.
+			if r.verifications > 200 {
+				t.Errorf("%d signature verifications for one domain, want at most 200", r.verifications)
+			}
 			if tt.maxTook > 0 && r.took > tt.maxTook {
 				t.Errorf("scan took %v, want at most %v", r.took, tt.maxTook)
 			}

@@ -60,3 +60,43 @@ func NSEC3NoData(zone, name string, iterations uint16, types []uint16) *dns.NSEC
 	return &dns.NSEC3{Hdr: dns.RR_Header{Name: strings.ToLower(hash) + "." + dns.Fqdn(zone), Rrtype: dns.TypeNSEC3, Class: dns.ClassINET, Ttl: 300},
 		Hash: dns.SHA1, Iterations: iterations, HashLength: 20, NextDomain: hash, TypeBitMap: types}
 }
+
+// CollidingRSAKeys returns n zone-signing DNSKEYs at owner, algorithm
+// RSASHA256 with moduli of bits bits, that all have key tag tag (RFC 4034
+// Appendix B): the KeyTrap attack (CVE-2023-50387) pairs them with as many
+// RRSIGs of that tag, so that a validator that tries every key for every
+// signature makes n*n verifications. The moduli are odd random numbers,
+// not products of primes: no signature verifies with them, which is the
+// point.
+func CollidingRSAKeys(owner string, n, bits int, tag uint16) []*dns.DNSKEY {
+	keys := make([]*dns.DNSKEY, 0, n)
+	for i := 0; len(keys) < n; i++ {
+		raw := make([]byte, 4+bits/8)
+		copy(raw, []byte{3, 1, 0, 1})
+		for j := 4; j < len(raw); j++ {
+			raw[j] = byte(i*131 + j*7 + j*j)
+		}
+		raw[4] |= 0x80
+		raw[len(raw)-1] |= 1
+		k := &dns.DNSKEY{Hdr: dns.RR_Header{Name: dns.Fqdn(owner), Rrtype: dns.TypeDNSKEY, Class: dns.ClassINET, Ttl: 3600},
+			Flags: 256, Protocol: 3, Algorithm: dns.RSASHA256}
+		// The key tag is a ones'-complement-like sum of 16-bit words of
+		// the RDATA (which starts with 4 bytes of flags, protocol and
+		// algorithm, so raw[8:10] is word-aligned); solve for one word,
+		// then try its neighbours for the carry.
+		set := func(w uint16) uint16 {
+			raw[8], raw[9] = byte(w>>8), byte(w)
+			k.PublicKey = base64.StdEncoding.EncodeToString(raw)
+			return k.KeyTag()
+		}
+		base := set(0)
+		w := tag - base
+		for _, d := range []uint16{0, 1, 0xffff, 2, 0xfffe} {
+			if set(w+d) == tag {
+				keys = append(keys, k)
+				break
+			}
+		}
+	}
+	return keys
+}
