@@ -8,6 +8,12 @@
 // existence with NSEC (RFC 4035 §5.4) and NSEC3 (RFC 5155 §8), the
 // algorithm rules of RFC 6840 §5.2 and RFC 8624, and the NSEC3 iteration
 // limit of RFC 9276.
+//
+// Hostile input costs bounded work: RSA moduli above 4096 bits are
+// refused, at most 8 signature checks are made per RRset (KeyTrap,
+// CVE-2023-50387), NSEC3 hashes past 150 iterations are not computed, and
+// a failed DS or DNSKEY lookup is remembered for a while (RFC 9520) so
+// that the RRsets below a silent zone do not each wait for it.
 package dnssec
 
 // Status is the DNSSEC status of an RRset or a denial (RFC 4035 §4.3).

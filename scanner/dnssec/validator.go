@@ -18,6 +18,10 @@ import (
 // Validator keeps when MaxZones is zero.
 const DefaultMaxZones = 100000
 
+// DefaultFailureTTL is how long a Validator remembers a failed
+// chain-of-trust walk when FailureTTL is zero.
+const DefaultFailureTTL = 30 * time.Second
+
 // maxChain bounds the CNAME links followed in one answer.
 const maxChain = 16
 
@@ -56,6 +60,17 @@ type Validator struct {
 	// MaxVerified bounds the verified signatures remembered; zero means
 	// DefaultMaxVerified.
 	MaxVerified int
+	// FailureTTL is how long an indeterminate chain-of-trust state (a DS
+	// or DNSKEY lookup that failed or timed out) is remembered, so that
+	// every RRset below a zone whose servers are silent does not wait for
+	// them again (RFC 9520 §3.2: resolution failures are cached for at
+	// least 1 s, at most 5 min). Zero means DefaultFailureTTL; negative
+	// means failures are not cached. A walk that ended because its ctx
+	// ended is never cached.
+	FailureTTL time.Duration
+	// Clock returns the time for FailureTTL (Now is the validation time,
+	// which may be fixed); nil means time.Now.
+	Clock func() time.Time
 
 	mu     sync.Mutex
 	names  map[string]nameState // guarded by mu
@@ -96,6 +111,9 @@ type nameState struct {
 	zone string
 	keys []*dns.DNSKEY
 	res  Result
+	// expires is when a cached indeterminate state is dropped; zero for
+	// the other states, which are kept.
+	expires time.Time
 }
 
 // ZoneKeys returns the validated DNSKEYs of zone, walking the chain of
@@ -423,7 +441,8 @@ func (v *Validator) unsigned(ctx context.Context, name string, reason Reason) Re
 
 // state returns the chain-of-trust state of name, from the cache or by
 // walking down from the closest trust anchor. Concurrent calls for one name
-// share one walk; indeterminate outcomes are not cached.
+// share one walk; indeterminate outcomes are cached for FailureTTL only,
+// and not at all when ctx ended during the walk.
 func (v *Validator) state(ctx context.Context, name string) nameState {
 	if st, ok := v.cached(name); ok {
 		if v.Counters != nil {
@@ -439,7 +458,11 @@ func (v *Validator) state(ctx context.Context, name string) nameState {
 			v.Counters.CacheMisses.Add(1)
 		}
 		st := v.resolve(ctx, name)
-		if st.res.Status != Indeterminate {
+		switch {
+		case st.res.Status != Indeterminate:
+			v.store(name, st)
+		case ctx.Err() == nil && v.failureTTL() > 0:
+			st.expires = v.clock().Add(v.failureTTL())
 			v.store(name, st)
 		}
 		return st, nil
@@ -453,7 +476,25 @@ func (v *Validator) cached(name string) (nameState, bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	st, ok := v.names[name]
+	if ok && !st.expires.IsZero() && !v.clock().Before(st.expires) {
+		delete(v.names, name)
+		return nameState{}, false
+	}
 	return st, ok
+}
+
+func (v *Validator) failureTTL() time.Duration {
+	if v.FailureTTL == 0 {
+		return DefaultFailureTTL
+	}
+	return v.FailureTTL
+}
+
+func (v *Validator) clock() time.Time {
+	if v.Clock != nil {
+		return v.Clock()
+	}
+	return time.Now()
 }
 
 // store caches the state of name, dropping an arbitrary entry when full.

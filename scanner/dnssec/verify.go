@@ -80,6 +80,14 @@ func VerifyRRset(rrset []dns.RR, sigs []*dns.RRSIG, keys []*dns.DNSKEY, now time
 	return res
 }
 
+// maxVerifications bounds the cryptographic checks (one RRSIG with one
+// key) made for one RRset. A genuine RRset needs one, a key or algorithm
+// rollover a few; KeyTrap (CVE-2023-50387) sends n keys sharing one key
+// tag and n signatures of that tag, n*n checks, seconds of CPU in one
+// response. Unbound stops at 8 RRSIGs per RRset (MAX_VALIDATE_RRSIGS);
+// past the budget the RRset is bogus with signature_invalid.
+const maxVerifications = 8
+
 // verifyRRset is VerifyRRset that also returns the RRSIG that validated, or
 // nil.
 func (vf *verifier) verifyRRset(rrset []dns.RR, sigs []*dns.RRSIG, keys []*dns.DNSKEY, now time.Time) (Result, *dns.RRSIG) {
@@ -131,7 +139,12 @@ func (vf *verifier) verifyRRset(rrset []dns.RR, sigs []*dns.RRSIG, keys []*dns.D
 		}
 		details = append(details, fmt.Sprintf("RRSIG %d/%d by %s: %s", s.KeyTag, s.Algorithm, s.SignerName, msg))
 	}
+	checks := 0
 	for _, s := range candidates {
+		if checks >= maxVerifications {
+			fail(failInvalid, s, fmt.Sprintf("not tried: %d signature checks made for this RRset, the most allowed (KeyTrap, CVE-2023-50387)", checks))
+			break
+		}
 		if !slices.Contains(res.Algorithms, s.Algorithm) {
 			res.Algorithms = append(res.Algorithms, s.Algorithm)
 		}
@@ -171,6 +184,11 @@ func (vf *verifier) verifyRRset(rrset []dns.RR, sigs []*dns.RRSIG, keys []*dns.D
 		}
 		var err error
 		for _, k := range matching {
+			if checks >= maxVerifications {
+				err = fmt.Errorf("%w; the other keys of tag %d not tried (at most %d signature checks per RRset)", err, s.KeyTag, maxVerifications)
+				break
+			}
+			checks++
 			if err = vf.safeVerify(s, k, rrset); err == nil {
 				break
 			}

@@ -59,7 +59,8 @@ const (
 	FailureTLSHandshakeTimeout Failure = "tls_handshake_timeout"
 	// FailureTLSHandshakeFailed: the TLS handshake failed: an alert from the
 	// server (Alert, AlertText), garbage instead of a ServerHello, no common
-	// version or cipher suite, the connection closed or reset mid-handshake.
+	// version or cipher suite. A hang-up without an alert mid-handshake is
+	// connection_reset (see "Hang-ups" below).
 	FailureTLSHandshakeFailed Failure = "tls_handshake_failed"
 	// FailureTLSCertificateUnparsable: the server's Certificate message
 	// held a certificate that is not valid DER X.509. With TLS 1.2 the raw
@@ -77,12 +78,14 @@ const (
 	// after the STARTTLS reply before the handshake. Err holds the
 	// offending bytes, escaped.
 	FailureProtocolError Failure = "protocol_error"
-	// FailureConnectionClosed: the server closed the connection (EOF) in
-	// the middle of the SMTP dialogue.
+	// FailureConnectionClosed: the server hung up in the middle of the
+	// SMTP dialogue: a FIN while the greeting was read, or a FIN or RST
+	// once one of our commands was written (see "Hang-ups" below).
 	FailureConnectionClosed Failure = "connection_closed"
-	// FailureConnectionReset: the connection was reset (ECONNRESET, EPIPE)
-	// in the middle of the SMTP dialogue, or another I/O error occurred on
-	// the established connection before TLS.
+	// FailureConnectionReset: the server reset the connection (RST) before
+	// we wrote anything (while the greeting was read), the server hung up
+	// (FIN or RST) during the TLS handshake without sending an alert, or
+	// another I/O error occurred on the established connection before TLS.
 	FailureConnectionReset Failure = "connection_reset"
 	// FailureCanceled: ctx was canceled before the probe finished.
 	FailureCanceled Failure = "canceled"
@@ -149,6 +152,29 @@ var (
 	errBadSigAlgs        = errors.New("unknown SigAlgs mode")
 )
 
+// # Hang-ups
+//
+// A peer that closes its socket while our data sits unread in its receive
+// buffer, or that receives our data after it closed, makes its kernel
+// answer with RST; whether we then read EOF (its FIN came first) or
+// ECONNRESET depends on timing alone. So a FIN and an RST are told apart
+// only where we had written nothing the peer could leave unread:
+//
+//   - banner (nothing written yet): EOF is connection_closed, ECONNRESET
+//     connection_reset (a reset on accept, SO_LINGER 0; when the RST
+//     arrives before the dial returns, the dial's ECONNRESET is reported
+//     in this stage too, as the connection had been established);
+//   - ehlo, starttls (our command was written): EOF, ECONNRESET, EPIPE and
+//     ECONNABORTED are all connection_closed: the server hung up;
+//   - handshake (our ClientHello was written): EOF, an unexpected EOF
+//     inside a record, ECONNRESET, EPIPE and ECONNABORTED are all
+//     connection_reset: the handshake was aborted without a TLS alert (a
+//     server that refuses the handshake properly sends one, and that is
+//     tls_handshake_failed);
+//   - quit: errors are not recorded.
+//
+// A timeout and a canceled ctx take precedence over the hang-up.
+
 // classify maps the error of a stage to the failure vocabulary. It is the
 // only place that does. ctxErr is ctx.Err() at the time of the failure:
 // a canceled ctx wins over whatever the closed connection reported, and a
@@ -182,6 +208,8 @@ func classify(stage Stage, err error, ctxErr error) Failure {
 	}
 	var te *textproto.Error
 	refused := errors.As(err, &te)
+	closed := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
+	reset := errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED)
 	switch stage {
 	case StageConnect:
 		switch {
@@ -201,6 +229,10 @@ func classify(stage Stage, err error, ctxErr error) Failure {
 			return FailureTLSHandshakeTimeout
 		case isUnparsable(err):
 			return FailureTLSCertificateUnparsable
+		case closed || reset:
+			if _, _, alert := alertOf(err); !alert {
+				return FailureConnectionReset
+			}
 		}
 		return FailureTLSHandshakeFailed
 	}
@@ -223,10 +255,12 @@ func classify(stage Stage, err error, ctxErr error) Failure {
 		case StageSTARTTLS:
 			return FailureSTARTTLSRejected
 		}
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+	case closed:
 		return FailureConnectionClosed
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED):
+	case reset && stage == StageBanner:
 		return FailureConnectionReset
+	case reset:
+		return FailureConnectionClosed
 	}
 	// Anything else in the SMTP stages is an I/O error on an established
 	// connection; the closest word is connection_reset.

@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"net/textproto"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -177,6 +179,12 @@ func (p *prober) run(ctx context.Context, addr netip.AddrPort, serverName string
 	cancel()
 	res.Timings.Connect = time.Since(start)
 	if err != nil {
+		if errors.Is(err, syscall.ECONNRESET) {
+			// The kernel completed the handshake and the peer reset the
+			// connection before Dial returned: the same reset on accept
+			// that the greeting's read reports when it comes later.
+			return StageBanner, fmt.Errorf("read greeting: dial %s: %w", addr, err)
+		}
 		return StageConnect, fmt.Errorf("dial %s: %w", addr, err)
 	}
 	defer conn.Close()

@@ -222,7 +222,7 @@ func TestProbeFailures(t *testing.T) {
 		{
 			name:    "server closes instead of ServerHello",
 			handler: script{afterSTARTTLS: func(s *session) {}}.run,
-			failure: FailureTLSHandshakeFailed, stage: StageHandshake,
+			failure: FailureConnectionReset, stage: StageHandshake,
 		},
 		{
 			name:    "server alert protocol_version",
