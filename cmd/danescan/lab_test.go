@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -38,7 +39,7 @@ func TestLabServeSMTP(t *testing.T) {
 			break
 		}
 	}
-	if !strings.HasPrefix(head[len(head)-1], "Ctrl-C") {
+	if len(head) == 0 || !strings.HasPrefix(head[len(head)-1], "Ctrl-C") {
 		<-code
 		if strings.Contains(stderr.String(), "address already in use") {
 			t.Skipf("port 25 in use: %s", stderr.String())
@@ -77,5 +78,31 @@ func TestLabServeSMTP(t *testing.T) {
 	}
 	if m := regexp.MustCompile(`and (\d+) SMTP sessions`).FindSubmatch(rest); m == nil || string(m[1]) == "0" {
 		t.Errorf("lab serve ended with %q", rest)
+	}
+}
+
+// TestLabServePortInUse holds one of the lab's mail server addresses
+// (127.0.2.2:25, the banner-stall host's) before `lab serve` starts: it
+// must end with a clear one-line error naming the address, not panic or
+// hang.
+func TestLabServePortInUse(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("lab serve's mail servers need root (port 25)")
+	}
+	l, err := net.Listen("tcp", "127.0.2.2:25")
+	if err != nil {
+		t.Skipf("cannot hold 127.0.2.2:25 for the test (another process has it?): %v", err)
+	}
+	defer l.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	code := cmdLabServe(ctx, []string{"--domains", "300", "--dir", filepath.Join(t.TempDir(), "lab")}, &stdout, &stderr)
+	if code == exitOK {
+		t.Fatalf("lab serve exited 0 with 127.0.2.2:25 taken:\n%s", stdout.String())
+	}
+	msg := strings.TrimSpace(stderr.String())
+	if !strings.Contains(msg, "127.0.2.2:25") || !strings.Contains(msg, "address already in use") || strings.Count(msg, "\n") > 0 {
+		t.Errorf("stderr %q: want one line naming 127.0.2.2:25 and the address in use", msg)
 	}
 }
