@@ -3,6 +3,8 @@ package scanner
 import (
 	"bytes"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -44,25 +46,11 @@ func FuzzParseExclude(f *testing.F) {
 			if line == "" {
 				continue
 			}
-			if p, err := netip.ParsePrefix(line); err == nil {
-				p = p.Masked()
-				first, last := p.Addr(), lastAddr(p)
-				for _, a := range []netip.Addr{first, last, mapped(first), mapped(last)} {
-					// An IPv6 prefix that reaches into the IPv4-mapped
-					// range but is wider than it excludes IPv6 only.
-					if a.Is4In6() && p.Bits() < 96 {
-						continue
-					}
+			if addrs, ok := listedAddrs(line); ok {
+				for _, a := range addrs {
 					if !x.Address(a) {
-						t.Fatalf("prefix %q listed, %s not excluded", line, a)
+						t.Fatalf("%q listed, %s not excluded", line, a)
 					}
-				}
-				continue
-			}
-			if a, err := netip.ParseAddr(line); err == nil {
-				a = a.WithZone("")
-				if !x.Address(a) || !x.Address(a.Unmap()) || !x.Address(mapped(a)) {
-					t.Fatalf("address %q listed, not excluded", line)
 				}
 				continue
 			}
@@ -78,6 +66,85 @@ func FuzzParseExclude(f *testing.F) {
 			t.Fatalf("%d entries from %d lines", x.Len(), lines)
 		}
 	})
+}
+
+// FuzzParseAllow reads arbitrary --allow files: every address and prefix
+// of an accepted file must be allowed (as FuzzParseExclude checks them),
+// anything else must be refused, and there are no more prefixes than
+// lines.
+func FuzzParseAllow(f *testing.F) {
+	for _, s := range []string{
+		"# lab\n127.0.0.0/8\n::1 # loopback\n10.0.0.0/8\n",
+		"::ffff:192.168.0.0/112\r\n\r\nfe80::1%eth0\n",
+		"192.0.2.1/33\n",
+		"example.com\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "allow.txt")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		prefixes, err := ParseAllow([]string{path})
+		lines, bad := 0, false
+		cfg := &Config{Allow: prefixes}
+		for line := range strings.Lines(string(data)) {
+			lines++
+			if i := strings.IndexByte(line, '#'); i >= 0 {
+				line = line[:i]
+			}
+			line = strings.TrimSpace(line)
+			if line == "" {
+				continue
+			}
+			addrs, ok := listedAddrs(line)
+			bad = bad || !ok
+			if err != nil {
+				continue
+			}
+			for _, a := range addrs {
+				if !cfg.allowed(a) {
+					t.Fatalf("%q listed, %s not allowed", line, a)
+				}
+			}
+		}
+		if err != nil {
+			if prefixes != nil || !strings.HasPrefix(err.Error(), "--allow file "+path) {
+				t.Fatalf("error %q with %v", err, prefixes)
+			}
+			return
+		}
+		if bad || len(prefixes) > lines {
+			t.Fatalf("%d prefixes from %d lines, an entry that is no address accepted", len(prefixes), lines)
+		}
+	})
+}
+
+// listedAddrs returns the addresses that an exclusion or allow list line
+// must cover, and false when the line is neither an address nor a
+// prefix: an address (also unmapped and IPv4-mapped), and the first and
+// last address of a prefix (also IPv4-mapped; an IPv4-mapped prefix as
+// IPv4).
+func listedAddrs(line string) ([]netip.Addr, bool) {
+	if p, err := netip.ParsePrefix(line); err == nil {
+		p = p.Masked()
+		var out []netip.Addr
+		first, last := p.Addr(), lastAddr(p)
+		for _, a := range []netip.Addr{first, last, mapped(first), mapped(last)} {
+			// An IPv6 prefix that reaches into the IPv4-mapped range
+			// but is wider than it covers IPv6 only.
+			if !a.Is4In6() || p.Bits() >= 96 {
+				out = append(out, a)
+			}
+		}
+		return out, true
+	}
+	if a, err := netip.ParseAddr(line); err == nil {
+		a = a.WithZone("")
+		return []netip.Addr{a, a.Unmap(), mapped(a)}, true
+	}
+	return nil, false
 }
 
 // lastAddr returns the last address of p (p masked).
