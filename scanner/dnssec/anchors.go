@@ -97,9 +97,8 @@ func ParseAnchors(r io.Reader) ([]dns.RR, error) {
 
 // parseAnchor parses one DS or DNSKEY record.
 func parseAnchor(s string) (dns.RR, error) {
-	fields := strings.Fields(s)
-	if len(fields) > 0 && !dns.IsFqdn(fields[0]) {
-		return nil, fmt.Errorf("owner %q is not absolute", fields[0])
+	if owner := firstToken(s); owner != "" && !dns.IsFqdn(owner) {
+		return nil, fmt.Errorf("owner %q is not absolute", owner)
 	}
 	rr, err := dns.NewRR(s)
 	if err != nil {
@@ -126,4 +125,19 @@ func parseAnchor(s string) (dns.RR, error) {
 		return nil, fmt.Errorf("%s record: %w", dns.TypeToString[rr.Header().Rrtype], err)
 	}
 	return rr, nil
+}
+
+// firstToken returns the first white-space separated token of s, where a
+// backslash escapes the character after it ("a\ b." is one name).
+func firstToken(s string) string {
+	s = strings.TrimLeft(s, " \t")
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case ' ', '\t':
+			return s[:i]
+		}
+	}
+	return s
 }
