@@ -20,17 +20,17 @@ type Exclude struct {
 }
 
 // ParseExclude reads an exclusion list: one entry per line, an IP address,
-// a CIDR prefix (IPv4 or IPv6) or a domain name; '#' starts a comment. It
-// returns an error naming the first line that is none of these.
+// a CIDR prefix (IPv4 or IPv6; an IPv4-mapped prefix such as
+// ::ffff:192.0.2.0/120 stands for the IPv4 prefix it maps) or a domain
+// name; '#' starts a comment. It returns an error naming the first line
+// that is none of these.
 func ParseExclude(r io.Reader) (*Exclude, error) {
 	x := &Exclude{names: map[string]bool{}}
 	err := eachEntry(r, "exclude list", func(n int, line string) error {
-		if p, err := netip.ParsePrefix(line); err == nil {
-			x.prefixes = append(x.prefixes, p.Masked())
-			return nil
-		}
-		if a, err := netip.ParseAddr(line); err == nil {
-			x.prefixes = append(x.prefixes, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+		// Address unmaps what it checks, so parsePrefix stores an
+		// IPv4-mapped prefix as the IPv4 prefix it maps.
+		if p, ok := parsePrefix(line); ok {
+			x.prefixes = append(x.prefixes, p)
 			return nil
 		}
 		name, err := datasets.NormalizeDomain(line)

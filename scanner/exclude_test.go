@@ -101,3 +101,21 @@ mx.ok.test. 300 IN A 192.0.2.1
 		return true
 	})
 }
+
+// An IPv4-mapped prefix excludes the IPv4 addresses it maps (found by
+// FuzzParseExclude: Address unmaps the address, so the prefix as written
+// matched nothing).
+func TestParseExcludeMappedPrefix(t *testing.T) {
+	x, err := ParseExclude(strings.NewReader("::ffff:192.0.2.0/120\n::ffff:198.51.100.7/128\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for addr, want := range map[string]bool{
+		"192.0.2.1": true, "::ffff:192.0.2.255": true, "198.51.100.7": true,
+		"192.0.3.1": false, "198.51.100.8": false, "::192.0.2.1": false,
+	} {
+		if got := x.Address(netip.MustParseAddr(addr)); got != want {
+			t.Errorf("Address(%s) = %v, want %v", addr, got, want)
+		}
+	}
+}

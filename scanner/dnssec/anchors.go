@@ -35,8 +35,9 @@ func RootAnchors() []dns.RR {
 // parentheses, and ';' starts a comment. Blank lines, comments and $TTL
 // lines are skipped. It returns an error naming the line for anything else
 // (a syntax error, another record type, a relative name, a DNSKEY without
-// the zone key flag) and an error when the input holds no anchor; r is read
-// to the end and not closed.
+// the zone key flag, a digest that is not hex or a key that is not base64)
+// and an error when the input holds no anchor; r is read to the end and
+// not closed.
 func ParseAnchors(r io.Reader) ([]dns.RR, error) {
 	var (
 		out     []dns.RR
@@ -96,9 +97,8 @@ func ParseAnchors(r io.Reader) ([]dns.RR, error) {
 
 // parseAnchor parses one DS or DNSKEY record.
 func parseAnchor(s string) (dns.RR, error) {
-	fields := strings.Fields(s)
-	if len(fields) > 0 && !dns.IsFqdn(fields[0]) {
-		return nil, fmt.Errorf("owner %q is not absolute", fields[0])
+	if owner := firstToken(s); owner != "" && !dns.IsFqdn(owner) {
+		return nil, fmt.Errorf("owner %q is not absolute", owner)
 	}
 	rr, err := dns.NewRR(s)
 	if err != nil {
@@ -109,13 +109,35 @@ func parseAnchor(s string) (dns.RR, error) {
 	}
 	switch a := rr.(type) {
 	case *dns.DS:
-		return a, nil
+		if a.Digest == "" {
+			return nil, fmt.Errorf("DS %d without a digest", a.KeyTag)
+		}
 	case *dns.DNSKEY:
 		if a.Flags&dns.ZONE == 0 || a.Protocol != 3 {
 			return nil, fmt.Errorf("DNSKEY %d is not a zone key", a.KeyTag())
 		}
-		return a, nil
 	default:
 		return nil, fmt.Errorf("%s record is not a trust anchor (want DS or DNSKEY)", dns.TypeToString[rr.Header().Rrtype])
 	}
+	// The text parser takes a digest that is not hex or a key that is not
+	// base64 as it is; such an anchor would match no key.
+	if _, err := dns.PackRR(rr, make([]byte, dns.MaxMsgSize), 0, nil, false); err != nil {
+		return nil, fmt.Errorf("%s record: %w", dns.TypeToString[rr.Header().Rrtype], err)
+	}
+	return rr, nil
+}
+
+// firstToken returns the first white-space separated token of s, where a
+// backslash escapes the character after it ("a\ b." is one name).
+func firstToken(s string) string {
+	s = strings.TrimLeft(s, " \t")
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case ' ', '\t':
+			return s[:i]
+		}
+	}
+	return s
 }

@@ -59,6 +59,12 @@ func TestParseAnchors(t *testing.T) {
 		{name: "unclosed", in: ". IN DNSKEY 257 3 8 (\nAwEAAa\n", wantErr: "line 1: unclosed"},
 		{name: "not a zone key", in: ". IN DNSKEY 1 3 8 AwEAAa96jeuknZlaeSrvyAJj6ZHv28hhOKkx3rLGXVaC6rXTsDc449/cidltpkyGwCJNnOAlFNKF2jBosZBU5eeHspaQWOmOElZsjICMQMC3aeHbGiShvZsx4wMYSjH8e7Vrhbu6irwCzVBApESjbUdpWWmEnhathWu1jo+siFUiRAAxm9qyJNg/wOZqqzL/dL/q8PkcRU5oUKEpUge71M3ej2/7CPqpdVwuMoTvoB+ZOT4YeGyxMvHmbrxlFzGOHOijtzN+u1TQNatX2XBuzZNQ1K+s2CXkPIZo7s6JgZyvaBevYtxPvYLw4z9mR7K2vaF18UYH9Z9GNUUeayffKC73PYc=\n", wantErr: "line 1: DNSKEY"},
 		{name: "directive", in: "$INCLUDE /etc/passwd\n", wantErr: "line 1: directive"},
+		// Found by FuzzParseAnchors: anchors that match no key were accepted.
+		{name: "digest not hex", in: ". IN DS 20326 8 2 E06D44ZZ\n", wantErr: "line 1: DS record: encoding/hex"},
+		{name: "digest of odd length", in: "\n. IN DS 20326 8 2 E06\n", wantErr: "line 2: DS record: encoding/hex"},
+		{name: "no digest", in: ". IN DS 20326 8 2\n", wantErr: "line 1: DS 20326 without a digest"},
+		{name: "escaped space in owner", in: "a\\ b. IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n", want: []string{"DS"}},
+		{name: "key not base64", in: ". IN DNSKEY 257 3 8 AwEAAa!!\n", wantErr: "line 1: DNSKEY record: illegal base64"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
