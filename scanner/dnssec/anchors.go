@@ -50,10 +50,7 @@ func ParseAnchors(r io.Reader) ([]dns.RR, error) {
 	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
 	for sc.Scan() {
 		lineNum++
-		line := sc.Text()
-		if i := strings.IndexByte(line, ';'); i >= 0 {
-			line = line[:i]
-		}
+		line, delta := scanLine(sc.Text())
 		if depth == 0 {
 			trimmed := strings.TrimSpace(line)
 			if trimmed == "" {
@@ -68,11 +65,11 @@ func ParseAnchors(r io.Reader) ([]dns.RR, error) {
 			start = lineNum
 			entry.Reset()
 		}
-		depth += strings.Count(line, "(") - strings.Count(line, ")")
+		depth += delta
 		if depth < 0 {
 			return nil, fmt.Errorf("trust anchors: line %d: unbalanced ')'", lineNum)
 		}
-		entry.WriteString(strings.NewReplacer("(", " ", ")", " ").Replace(line))
+		entry.WriteString(line)
 		entry.WriteByte(' ')
 		if depth > 0 {
 			continue
@@ -93,6 +90,37 @@ func ParseAnchors(r io.Reader) ([]dns.RR, error) {
 		return nil, errors.New("trust anchors: no DS or DNSKEY record")
 	}
 	return out, nil
+}
+
+// scanLine reads one line as RFC 1035 §5.1 does: it drops the comment (from
+// ';') and turns parentheses into blanks, returning the line and the change
+// of the parenthesis depth. A backslash escapes the next character (so
+// "\(" and "\;" in a name are characters, not syntax) and quoted text is
+// kept as it is.
+func scanLine(line string) (string, int) {
+	var b strings.Builder
+	delta, quoted := 0, false
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case c == '\\' && i+1 < len(line):
+			b.WriteByte(c)
+			b.WriteByte(line[i+1])
+			i++
+			continue
+		case c == '"':
+			quoted = !quoted
+		case quoted:
+		case c == ';':
+			return b.String(), delta
+		case c == '(':
+			delta, c = delta+1, ' '
+		case c == ')':
+			delta, c = delta-1, ' '
+		}
+		b.WriteByte(c)
+	}
+	return b.String(), delta
 }
 
 // parseAnchor parses one DS or DNSKEY record.

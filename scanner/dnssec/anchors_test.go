@@ -64,6 +64,7 @@ func TestParseAnchors(t *testing.T) {
 		{name: "digest of odd length", in: "\n. IN DS 20326 8 2 E06\n", wantErr: "line 2: DS record: encoding/hex"},
 		{name: "no digest", in: ". IN DS 20326 8 2\n", wantErr: "line 1: DS 20326 without a digest"},
 		{name: "escaped space in owner", in: "a\\ b. IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n", want: []string{"DS"}},
+		{name: "escaped parenthesis and semicolon in owner", in: "a\\(b\\;c. IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n", want: []string{"DS"}},
 		{name: "key not base64", in: ". IN DNSKEY 257 3 8 AwEAAa!!\n", wantErr: "line 1: DNSKEY record: illegal base64"},
 	}
 	for _, tc := range tests {
