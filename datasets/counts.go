@@ -79,7 +79,10 @@ type Totals struct {
 	Invalid     int64 `json:"invalid"`      // entries that are not valid names
 	Excluded    int64 `json:"excluded"`     // names on the exclusion list
 	InputErrors int64 `json:"input_errors"` // inputs not read to the end
-	DNSQueries  int64 `json:"dns_queries"`  // DNS queries sent, retries included
+	// OtherShards counts the entries read that belong to other shards of
+	// a sharded scan (not in Entries).
+	OtherShards int64 `json:"other_shards,omitempty"`
+	DNSQueries  int64 `json:"dns_queries"` // DNS queries sent, retries included
 }
 
 // DNSSECWork counts the validator's work (see dnssec.Counters).

@@ -16,10 +16,15 @@ const ManifestName = "manifest.json"
 // Manifest describes a dataset as a whole; it is stored as manifest.json
 // beside the table folders. Times are written in RFC 3339 form.
 type Manifest struct {
-	SchemaVersion string    `json:"schema_version"`
-	ToolVersion   string    `json:"tool_version"`
-	ScanID        string    `json:"scan_id"`
-	Started       time.Time `json:"started"`
+	SchemaVersion string `json:"schema_version"`
+	ToolVersion   string `json:"tool_version"`
+	ScanID        string `json:"scan_id"`
+	// Shard says which part of a sharded scan (--shard K/N) this dataset
+	// holds; nil for a scan of the whole input.
+	Shard *Shard `json:"shard,omitempty"`
+	// Resumed lists the times the scan was continued with --resume.
+	Resumed []time.Time `json:"resumed,omitempty"`
+	Started time.Time   `json:"started"`
 	// Ended is the zero time (and omitted) while the scan runs.
 	Ended time.Time `json:"ended,omitzero"`
 	// Complete is true when every input domain has its row.

@@ -70,6 +70,10 @@ type Config struct {
 	Grace time.Duration
 	// ScanID names the scan; default a time stamp with a random suffix.
 	ScanID string
+	// Shard, when its Count is set, scans only the input entries that
+	// belong to shard Index of Count (datasets.ShardOf); the others are
+	// counted as other_shards.
+	Shard datasets.Shard
 	// ToolVersion goes into the manifest.
 	ToolVersion string
 	// Command is the command line, for the manifest.
@@ -468,6 +472,10 @@ func startManifest(cfg *Config, readers []*datasets.InputReader) *datasets.Manif
 			"smtp_enabled":   cfg.SMTP,
 		},
 	}
+	if cfg.Shard.Count > 0 {
+		sh := cfg.Shard
+		man.Shard = &sh
+	}
 	if cfg.DNSSEC {
 		man.Config["trust_anchors"] = cfg.TrustAnchorSource
 	}
@@ -560,6 +568,10 @@ func (s *scan) readInputs(ctx context.Context, readers []*datasets.InputReader) 
 			return
 		}
 		e := it.e
+		if !cfg.Shard.Holds(datasets.ShardKey(e)) {
+			t.OtherShards++
+			return
+		}
 		s.stats.Entries.Add(1)
 		t.Entries++
 		if e.Err != nil {

@@ -190,6 +190,8 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", "", "input format: plain, csv (rank,domain), zone (delegations of a zone file); default: detected")
 	origin := fs.String("origin", "", "zone origin for --format zone when the file has no $ORIGIN")
 	fs.BoolVar(&f.dnssec, "dnssec", true, "validate DNSSEC in-process (queries carry CD) and apply the RFC 7672 rules that depend on it; --dnssec=false records every RRset as not_validated")
+	shardSpec := fs.String("shard", "", "scan only shard K of N of the input (K/N, 0 <= K < N): the entries whose name hashes to K; run every K with the same inputs and flags")
+	scanID := fs.String("scan-id", "", "the scan's id (default: a time stamp; with --shard, derived from the inputs' contents so that every shard agrees)")
 	anchorFile := fs.String("trust-anchor", "", "file of DS or DNSKEY records to validate from instead of the built-in IANA root anchors (e.g. a private root)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: danescan scan [flags] INPUT... --out DIR\n\nINPUT is a file (plain, CSV top list or zone file; .gz is read transparently) or - for stdin.\n\nFlags:\n")
@@ -253,6 +255,23 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	logger := newLogger(stderr, f.quiet)
 	cfg := f.config(servers, append([]string{"danescan", "scan"}, args...), logger)
+	cfg.ScanID = *scanID
+	if err := checkScanID(cfg.ScanID); err != nil {
+		fmt.Fprintf(stderr, "danescan scan: %v\n", err)
+		return exitUsage
+	}
+	if *shardSpec != "" {
+		if cfg.Shard, err = datasets.ParseShard(*shardSpec); err != nil {
+			fmt.Fprintf(stderr, "danescan scan: --shard: %v\n", err)
+			return exitUsage
+		}
+		if cfg.ScanID == "" {
+			if cfg.ScanID, err = derivedScanID(inputs, cfg.Shard); err != nil {
+				fmt.Fprintf(stderr, "danescan scan: %v\n", err)
+				return exitUsage
+			}
+		}
+	}
 	return runScan(ctx, cfg, inputs, &f, stdout, stderr, logger)
 }
 
