@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -529,4 +530,28 @@ func BenchmarkWrite(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(i)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// TestWriteGrowsLinearly: a row group's list columns grow their buffers
+// geometrically. Arrow's AppendValues reserves exactly what it appends, so
+// without growData every row copied the row group built so far: 10,000
+// domains rows allocated about 3 GB (60 µs a row); now about 40 MB.
+func TestWriteGrowsLinearly(t *testing.T) {
+	rows := sampleDomains(100)
+	w, err := NewTableWriter[Domain](t.TempDir(), TableDomains, WriterOptions{RowGroupRows: 10000, PartRows: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := range 9999 { // one row short of the row group: only appends
+		if err := w.Write(&rows[i%len(rows)]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if mb := (after.TotalAlloc - before.TotalAlloc) >> 20; mb > 400 {
+		t.Errorf("appending 9,999 domains rows allocated %d MiB: the builders grow by copying", mb)
+	}
 }
