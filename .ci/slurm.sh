@@ -1,0 +1,375 @@
+#!/usr/bin/env bash
+# CI: a scan in 4 shards as a Slurm job array (issue 12); run by .ci/run
+# after the extras, runs alone too (.ci/slurm.sh, as root).
+#
+# Installs Debian's slurm-wlm and munge, starts a one-node Slurm on this
+# machine (munged, slurmctld and slurmd, their config, keys, state and logs
+# in a temporary directory; no cgroups, no accounting), serves a lab world
+# with `danescan lab serve` (DNS on 127.0.0.1, mail servers on
+# 127.x.y.z:25), and submits deploy/slurm/danescan-array.sbatch as a
+# 4-task array and deploy/slurm/danescan-report.sbatch after it (afterok),
+# as a user would. Then it scans the same world in one process and checks:
+# the union of the 4 shards equals the single scan row for row on the
+# verdict columns of domains, mx_hosts and endpoints (hosts and endpoints
+# deduplicated across shards; timestamps, durations and error texts
+# aside), the report job's summary.csv equals the single scan's, and the
+# README's cluster funnel query over deploy/hive-layout.sh's layout of the
+# shards gives the figures of analysis/queries/funnel.sql on the single
+# scan. Every daemon it started is stopped on exit.
+#
+# Needs root (slurmd runs jobs, the lab's mail servers bind port 25).
+# Without apt-get it fails, unless DANESCAN_CI_SKIP_EXTRAS=1 says to skip.
+# DANESCAN_CI_KEEP=1 keeps the work directory (config, logs, datasets).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/usr/local/go/bin:$PATH"
+
+SHARDS=4
+DOMAINS=2000
+JOB_TIMEOUT=300 # seconds the array and the report job may take together
+
+if ! command -v apt-get >/dev/null; then
+	if [ "${DANESCAN_CI_SKIP_EXTRAS:-}" = 1 ]; then
+		echo "slurm: no apt-get (not Debian?): skipping the Slurm job array check (DANESCAN_CI_SKIP_EXTRAS=1)"
+		exit 0
+	fi
+	echo "slurm: no apt-get: the Slurm check needs Debian; set DANESCAN_CI_SKIP_EXTRAS=1 to skip it" >&2
+	exit 1
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "slurm: needs root (slurmd runs the jobs; the lab's mail servers bind port 25)" >&2
+	exit 1
+fi
+
+TMP=$(mktemp -d)
+chmod 755 "$TMP" # munged wants the directories above its socket searchable
+current='' failed='' pids=() ARRAY='' REPORT=''
+
+# fail MSG: exits; the EXIT trap stops the daemons and ends with the one
+# line that says what went wrong.
+fail() {
+	failed="$current: $*"
+	exit 1
+}
+
+# finish is the EXIT trap: cancels the jobs, stops every daemon this script
+# started (by pid, in reverse order), and removes the work directory.
+finish() {
+	local rc=$?
+	if [ "$rc" != 0 ]; then
+		for log in "$TMP"/log/*.log "$TMP"/out/logs/*.out; do
+			[ -f "$log" ] && { echo "--- $log (last lines)"; tail -n 8 "$log"; }
+		done
+		[ -n "$failed" ] || failed="step '$current' failed (exit $rc)"
+		echo "slurm: $failed" >&2
+	fi
+	if [ -n "$ARRAY" ] && [ "${SLURM_CONF:-}" = "$TMP/slurm.conf" ]; then
+		timeout 10 scancel --quiet "$ARRAY" "$REPORT" 2>/dev/null || true
+	fi
+	local i
+	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+		kill "${pids[i]}" 2>/dev/null || true
+	done
+	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+		# slurmd and slurmctld take a moment to save their state.
+		timeout 20 tail --pid="${pids[i]}" -f /dev/null || kill -9 "${pids[i]}" 2>/dev/null || true
+	done
+	if [ "${DANESCAN_CI_KEEP:-}" = 1 ]; then
+		echo "slurm: work directory $TMP (kept)"
+	else
+		rm -rf "$TMP"
+	fi
+	exit "$rc"
+}
+trap finish EXIT
+
+# since START: the seconds since START (an $EPOCHREALTIME), one decimal.
+since() {
+	local us=$((${EPOCHREALTIME//[.,]/} - ${1//[.,]/}))
+	echo "$((us / 1000000)).$((us / 100000 % 10))s"
+}
+
+# step NAME CMD...: runs CMD and prints how long it took.
+step() {
+	local start=$EPOCHREALTIME
+	current=$1
+	shift
+	echo "==> $current"
+	"$@"
+	echo "==> $current: $(since "$start")"
+}
+
+# wait_for SECONDS WHAT CMD...: runs CMD every half second until it
+# succeeds; fails naming WHAT after SECONDS.
+wait_for() {
+	local deadline=$((SECONDS + $1)) what=$2
+	shift 2
+	until "$@" >/dev/null 2>&1; do
+		((SECONDS < deadline)) || fail "timed out after $1 s waiting for $what"
+		sleep 0.5
+	done
+}
+
+install() {
+	apt-get update -q >"$TMP/apt.log" 2>&1 || { tail -20 "$TMP/apt.log"; fail "apt-get update failed"; }
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends -o Dpkg::Use-Pty=0 \
+		slurm-wlm munge jq >>"$TMP/apt.log" 2>&1 || { tail -30 "$TMP/apt.log"; fail "apt-get install slurm-wlm munge jq failed"; }
+	echo "$(slurmctld -V), $(munged -V 2>&1 | head -1)"
+}
+
+# start_slurm: munged on its own socket and key, then slurmctld and slurmd
+# (in the foreground, so their pids are ours) with a minimal slurm.conf;
+# waits until the node is idle.
+start_slurm() {
+	local host cpus
+	host=$(hostname -s)
+	cpus=$(nproc)
+	mkdir -p "$TMP/munge" "$TMP/log" "$TMP/state" "$TMP/spool"
+	chmod 711 "$TMP/munge" # clients need to reach the socket, not to list
+	dd if=/dev/urandom of="$TMP/munge/munge.key" bs=1024 count=1 status=none
+	chmod 400 "$TMP/munge/munge.key"
+	munged --foreground --force --socket="$TMP/munge/munge.sock" --key-file="$TMP/munge/munge.key" \
+		--pid-file="$TMP/munge/munged.pid" --seed-file="$TMP/munge/munged.seed" \
+		--log-file="$TMP/log/munged.log" >"$TMP/log/munged.stderr" 2>&1 &
+	pids+=($!)
+	wait_for 20 "munged" test -S "$TMP/munge/munge.sock"
+	cat >"$TMP/slurm.conf" <<EOF
+ClusterName=danescan-ci
+SlurmctldHost=$host(127.0.0.1)
+SlurmctldPort=16817
+SlurmdPort=16818
+SlurmUser=root
+AuthType=auth/munge
+AuthInfo=socket=$TMP/munge/munge.sock
+CredType=cred/munge
+StateSaveLocation=$TMP/state
+SlurmdSpoolDir=$TMP/spool
+SlurmctldPidFile=$TMP/slurmctld.pid
+SlurmdPidFile=$TMP/slurmd.pid
+SlurmctldLogFile=$TMP/log/slurmctld.log
+SlurmdLogFile=$TMP/log/slurmd.log
+PlugStackConfig=$TMP/plugstack.conf
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+SchedulerType=sched/backfill
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU
+DependencyParameters=kill_invalid_depend
+MinJobAge=3600
+ReturnToService=2
+MpiDefault=none
+MailProg=/bin/true
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
+PartitionName=ci Nodes=$host Default=YES MaxTime=30 State=UP
+EOF
+	: >"$TMP/plugstack.conf"
+	export SLURM_CONF=$TMP/slurm.conf
+	slurmctld -D -i -f "$SLURM_CONF" >"$TMP/log/slurmctld.stderr" 2>&1 &
+	pids+=($!)
+	slurmd -D -N "$host" -f "$SLURM_CONF" >"$TMP/log/slurmd.stderr" 2>&1 &
+	pids+=($!)
+	wait_for 60 "node $host to be idle (sinfo)" node_idle
+	sinfo
+}
+
+node_idle() {
+	[ "$(sinfo -h -n "$(hostname -s)" -o %T 2>/dev/null)" = idle ]
+}
+
+build() {
+	go build -o "$TMP/danescan" ./cmd/danescan
+}
+
+# lab_serve: the lab world on loopback; reads the scan flags it prints.
+lab_serve() {
+	"$TMP/danescan" lab serve --domains "$DOMAINS" --dir "$TMP/world" >"$TMP/log/lab.log" 2>&1 &
+	pids+=($!)
+	wait_for 120 "danescan lab serve to print how to scan it" grep -q '^Ctrl-C stops the lab' "$TMP/log/lab.log"
+	LIST=$(sed -n 's/^domain list *//p' "$TMP/log/lab.log")
+	local cmd
+	cmd=$(grep -A1 '^scan it with' "$TMP/log/lab.log" | tail -n 1)
+	FLAGS=${cmd#*danescan scan }
+	FLAGS=${FLAGS% "$LIST" --out lab-scan}
+	[[ $FLAGS == *--allow* && $FLAGS == *--resolver* ]] || fail "cannot read the scan flags from lab serve: $cmd"
+	# A loaded CI machine answers slowly: 2 s per DNS attempt (lab serve
+	# says 500ms) so that no lookup times out in one run and not the other.
+	FLAGS="$FLAGS --timeout 2s"
+	echo "scan flags: $FLAGS"
+}
+
+# submit: the array and the report job after it, from the deploy/ files,
+# with the environment a user would set.
+submit() {
+	mkdir -p "$TMP/out/logs"
+	export DANESCAN="$TMP/danescan" DANESCAN_LIST="$LIST" DANESCAN_OUT="$TMP/out" \
+		DANESCAN_SCAN_ID=ci-slurm DANESCAN_SHARDS=$SHARDS DANESCAN_FLAGS="$FLAGS"
+	ARRAY=$(sbatch --parsable --array=0-$((SHARDS - 1)) --output="$TMP/out/logs/scan-%A_%a.out" \
+		deploy/slurm/danescan-array.sbatch) || fail "sbatch of the array failed"
+	REPORT=$(sbatch --parsable --dependency=afterok:"$ARRAY" --output="$TMP/out/logs/report-%j.out" \
+		deploy/slurm/danescan-report.sbatch) || fail "sbatch of the report job failed"
+	echo "array job $ARRAY ($SHARDS tasks), report job $REPORT (afterok:$ARRAY)"
+}
+
+# job_states: "ID STATE" per job and array task of the two jobs (squeue
+# keeps finished jobs for MinJobAge).
+job_states() {
+	squeue -h --jobs="$ARRAY,$REPORT" -t all -o '%i %T'
+}
+
+# jobs_done: neither job is pending, running or completing any more.
+jobs_done() {
+	local states
+	states=$(job_states) && [ -n "$states" ] && ! grep -Eq ' (PENDING|RUNNING|CONFIGURING|COMPLETING|SUSPENDED)$' <<<"$states"
+}
+
+# wait_jobs: until both jobs have left the queue, then every task and the
+# report job must have COMPLETED (exit 0) and every shard be complete.
+wait_jobs() {
+	wait_for "$JOB_TIMEOUT" "jobs $ARRAY and $REPORT to finish (squeue)" jobs_done
+	local states k line
+	states=$(job_states | sort)
+	while read -r line; do echo "  job $line"; done <<<"$states"
+	if grep -vq ' COMPLETED$' <<<"$states"; then
+		fail "a job did not complete: $(grep -v ' COMPLETED$' <<<"$states" | tr '\n' ' ')"
+	fi
+	[ "$(wc -l <<<"$states")" = $((SHARDS + 1)) ] || fail "expected $SHARDS tasks and the report job, squeue shows: $(tr '\n' ' ' <<<"$states")"
+	for ((k = 0; k < SHARDS; k++)); do
+		jq -e --argjson k "$k" --argjson n "$SHARDS" \
+			'.complete and .scan_id == "ci-slurm" and .shard.index == $k and .shard.count == $n' \
+			"$TMP/out/shard-$k/manifest.json" >/dev/null || fail "shard $k: no complete dataset of shard $k/$SHARDS in $TMP/out/shard-$k"
+	done
+	echo "$SHARDS shards complete; the report job wrote summary.csv:"
+	cat "$TMP/out/summary.csv"
+}
+
+# rerun: what a user does after failed tasks, here shard 1 cut short (its
+# manifest says complete: false) and shard 2 lost: the whole array again.
+# The complete shards must be left alone, the others scanned again.
+rerun() {
+	sed -i 's/^  "complete": true/  "complete": false/' "$TMP/out/shard-1/manifest.json"
+	rm -rf "$TMP/out/shard-2" "$TMP/out/summary.csv"
+	submit
+	wait_jobs
+	local k
+	for k in 0 3; do
+		grep -q 'already complete' "$TMP/out/logs/scan-${ARRAY}_$k.out" || fail "the re-run scanned the complete shard $k again"
+	done
+	grep -q 'is incomplete: scanning it again' "$TMP/out/logs/scan-${ARRAY}_1.out" || fail "the re-run did not scan the incomplete shard 1 again"
+	grep -q '^  dataset ' "$TMP/out/logs/scan-${ARRAY}_2.out" || fail "the re-run did not scan the missing shard 2"
+	echo "re-run: shards 0 and 3 left alone, 1 (incomplete) and 2 (missing) scanned again"
+}
+
+single_scan() {
+	# shellcheck disable=SC2086 # FLAGS is a list of flags
+	"$TMP/danescan" scan $FLAGS --quiet --out "$TMP/single" "$LIST" >"$TMP/log/single.log" 2>&1 ||
+		{ tail -5 "$TMP/log/single.log"; fail "the single-process scan failed"; }
+	tail -n 3 "$TMP/log/single.log"
+}
+
+# The verdict columns compared, per table. Hosts and endpoints are
+# DISTINCT: a host used by domains of several shards has a row in each;
+# those rows must agree. Domains are not: a domain in two shards fails.
+declare -A QUERY
+QUERY[domains]="SELECT input_file, input_line, input, domain, failure, mx_kind, mx_failure, mx_dnssec, mx_dnssec_reason,
+  array_to_string(mx_hosts, ' ') AS mx_hosts, mx_host_count, mx_secure, mx_hosts_with_tlsa, tlsa_all_mx,
+  mta_sts_published, tlsrpt_published, dane, dane_reason, mx_hosts_passing
+FROM domains ORDER BY ALL"
+QUERY[mx_hosts]="SELECT DISTINCT host, failure, a_dnssec, aaaa_dnssec, array_to_string(addresses, ' ') AS addresses,
+  addresses_secure, canonical, tlsa_base_domain, array_to_string(tlsa_records, ' | ') AS tlsa_records,
+  tlsa_failure, tlsa_dnssec, tlsa_dnssec_reason, tlsa_state, dane_status, dane_reason, endpoints
+FROM mx_hosts ORDER BY ALL"
+QUERY[endpoints]="SELECT DISTINCT host, address, sigalgs, tlsa_state, failure, stage, starttls_offered, tls_version,
+  cipher_suite, chain_length, dane_status, dane_reason, dane_match_record, dane_match_usage, dane_depth,
+  dane_near_miss, dane_near_miss_params, pkix_valid, pkix_reason
+FROM endpoints ORDER BY ALL"
+
+# compare: the union of the shards against the single scan, row for row.
+compare() {
+	local table rows shards=()
+	for ((k = 0; k < SHARDS; k++)); do
+		shards+=("$TMP/out/shard-$k")
+	done
+	mkdir -p "$TMP/cmp"
+	for table in domains mx_hosts endpoints; do
+		"$TMP/danescan" sql --format csv "$TMP/single" "${QUERY[$table]}" >"$TMP/cmp/$table.single.csv"
+		"$TMP/danescan" sql --format csv "${shards[@]}" "${QUERY[$table]}" >"$TMP/cmp/$table.shards.csv"
+		rows=$(($(wc -l <"$TMP/cmp/$table.single.csv") - 1))
+		((rows > 0)) || fail "$table: the single scan has no rows"
+		if ! diff -u "$TMP/cmp/$table.single.csv" "$TMP/cmp/$table.shards.csv" >"$TMP/cmp/$table.diff"; then
+			head -20 "$TMP/cmp/$table.diff"
+			fail "$table: the $SHARDS shards differ from the single scan ($(grep -c '^[-+][^-+]' "$TMP/cmp/$table.diff") rows, diff above)"
+		fi
+		echo "$table: $rows rows, the same in the single scan and the union of the $SHARDS shards"
+	done
+	# The report job's figures, on the single scan (scan_id aside).
+	local summary
+	summary=$(sed -n '/^summary_sql="$/,/"$/p' deploy/slurm/danescan-report.sbatch | sed '1d; $s/"$//')
+	[ -n "$summary" ] || fail "no summary_sql=\"...\" in deploy/slurm/danescan-report.sbatch"
+	"$TMP/danescan" sql --format csv "$TMP/single" "$summary" | cut -d, -f2- >"$TMP/cmp/summary.single.csv"
+	cut -d, -f2- "$TMP/out/summary.csv" | diff -u "$TMP/cmp/summary.single.csv" - ||
+		fail "the report job's summary.csv differs from the single scan's"
+	echo "summary.csv: the same figures as the single scan"
+}
+
+# readme_sql MARKER: the first sql code block after the line MARKER in README.md.
+readme_sql() {
+	awk -v m="$1" '$0 == m { on = 1; next } on && /^```sql$/ { inb = 1; next } inb && /^```$/ { exit } inb' README.md
+}
+
+# hive: deploy/hive-layout.sh over the shards, and the README's funnel
+# (Trino form; DuckDB runs it too) over that layout and in danescan sql
+# over the shards, against the project's funnel (analysis/queries/
+# funnel.sql over domains_dane.sql) on the single scan.
+hive() {
+	local shards=() k
+	for ((k = 0; k < SHARDS; k++)); do
+		shards+=("$TMP/out/shard-$k")
+	done
+	deploy/hive-layout.sh "$TMP/hive" "${shards[@]}"
+	local funnel
+	funnel=$(readme_sql '<!-- funnel-trino -->' | sed 's/;$//')
+	[ -n "$funnel" ] || fail "no sql block after <!-- funnel-trino --> in README.md"
+	local hive_views="WITH domains AS (SELECT * FROM read_parquet('$TMP/hive/domains/*/*/*.parquet', hive_partitioning = true)),
+  mx_hosts AS (SELECT * FROM read_parquet('$TMP/hive/mx_hosts/*/*/*.parquet', hive_partitioning = true))"
+	# The views above, not the single scan's, are what the funnel reads.
+	local parts
+	parts=$("$TMP/danescan" sql --format csv "$TMP/single" "$hive_views SELECT count(DISTINCT scan) || ' ' || count(DISTINCT shard) FROM domains" | tail -n 1)
+	[ "$parts" = "1 $SHARDS" ] || fail "the Hive layout reads as $parts scans and shards, want 1 $SHARDS"
+	"$TMP/danescan" sql --format csv "$TMP/single" "$hive_views SELECT * FROM ($funnel
+) f" | cut -d, -f2- >"$TMP/cmp/funnel.hive.csv"
+	"$TMP/danescan" sql --format csv "$TMP/single" "$funnel" | cut -d, -f2- >"$TMP/cmp/funnel.readme-single.csv"
+	"$TMP/danescan" sql --format csv "${shards[@]}" "$funnel" | cut -d, -f2- >"$TMP/cmp/funnel.readme-shards.csv"
+	local project
+	project="WITH domains_dane AS (
+$(grep -v '^--' analysis/queries/domains_dane.sql)
+) $(grep -v '^--' analysis/queries/funnel.sql)"
+	"$TMP/danescan" sql --format csv "$TMP/single" "$project" >"$TMP/cmp/funnel.project.csv"
+	diff -u "$TMP/cmp/funnel.project.csv" "$TMP/cmp/funnel.readme-single.csv" ||
+		fail "the README's funnel on the single scan differs from analysis/queries/funnel.sql"
+	diff -u "$TMP/cmp/funnel.project.csv" "$TMP/cmp/funnel.hive.csv" ||
+		fail "the README's funnel over the Hive layout of the shards differs from funnel.sql on the single scan"
+	diff -u "$TMP/cmp/funnel.project.csv" "$TMP/cmp/funnel.readme-shards.csv" ||
+		fail "the README's funnel in danescan sql over the shards differs from funnel.sql on the single scan"
+	cat "$TMP/cmp/funnel.hive.csv"
+	# The Spark form is the Trino form with LATERAL VIEW explode for UNNEST.
+	diff <(readme_sql '<!-- funnel-spark -->' | sed 's/;$//; s/FROM domains LATERAL VIEW explode(mx_hosts) m AS host$/FROM domains CROSS JOIN UNNEST(mx_hosts) AS m(host)/') \
+		<(echo "$funnel") || fail "the README's Spark funnel is not its Trino funnel with LATERAL VIEW explode for CROSS JOIN UNNEST"
+	echo "funnel over the Hive layout of the $SHARDS shards: the figures of funnel.sql on the single scan"
+}
+
+start=$EPOCHREALTIME
+step "apt-get install slurm-wlm munge" install
+step "start munged, slurmctld, slurmd" start_slurm
+step "build danescan" build
+step "danescan lab serve ($DOMAINS domains)" lab_serve
+step "sbatch the array and the report job" submit
+step "wait for the jobs" wait_jobs
+step "re-run after a cut-short and a lost shard" rerun
+step "single-process scan of the same world" single_scan
+step "compare the shards with the single scan" compare
+step "Hive layout and the README's funnel" hive
+current=
+echo "==> slurm: $(since "$start")"
