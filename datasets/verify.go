@@ -1,0 +1,842 @@
+package datasets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Verdict is what Verify makes of a dataset, a scan, a finding or the
+// whole of what it was given. From best to worst: intact, incomplete,
+// unsupported, damaged; a whole has the worst verdict of its members.
+type Verdict string
+
+// Values of Verdict.
+const (
+	// VerdictIntact: everything the manifests promise holds, and every
+	// scan is complete.
+	VerdictIntact Verdict = "intact"
+	// VerdictIncomplete: what is there is intact, but a scan did not
+	// finish (manifest "complete": false) or a shard is missing.
+	VerdictIncomplete Verdict = "incomplete"
+	// VerdictUnsupported: the schema version is not the one this build
+	// reads: the parts' sizes and SHA-256 were checked, not their contents.
+	VerdictUnsupported Verdict = "unsupported"
+	// VerdictDamaged: a promise is broken: a part missing, changed,
+	// unreadable or not listed, counts that do not add up, a domain twice,
+	// a shard twice, shards that do not belong together.
+	VerdictDamaged Verdict = "damaged"
+)
+
+// rank orders verdicts from best (0) to worst.
+func (v Verdict) rank() int {
+	switch v {
+	case VerdictIntact, "":
+		return 0
+	case VerdictIncomplete:
+		return 1
+	case VerdictUnsupported:
+		return 2
+	}
+	return 3
+}
+
+// worse returns the worse of a and b.
+func worse(a, b Verdict) Verdict {
+	if b.rank() > a.rank() {
+		return b
+	}
+	return a
+}
+
+// Check names what a VerifyFinding is about: a closed vocabulary.
+type Check string
+
+// Values of Check. The verdict of each is in its comment.
+const (
+	// CheckManifest: manifest.json is missing or cannot be read, or lists a
+	// part outside the table folders or twice (damaged).
+	CheckManifest Check = "manifest"
+	// CheckSchemaVersion: the schema version is not the one this build
+	// reads (unsupported; damaged when it is not a version at all).
+	CheckSchemaVersion Check = "schema_version"
+	// CheckIncomplete: the manifest says "complete": false (incomplete).
+	CheckIncomplete Check = "incomplete"
+	// CheckPartMissing: a part the manifest lists is not there (damaged).
+	CheckPartMissing Check = "part_missing"
+	// CheckPartChecksum: a part's size or SHA-256 is not the manifest's
+	// (damaged).
+	CheckPartChecksum Check = "part_checksum"
+	// CheckPartUnreadable: a part does not read as Parquet with its
+	// table's schema, or belongs to another table or schema version
+	// (damaged).
+	CheckPartUnreadable Check = "part_unreadable"
+	// CheckPartRows: a part holds another number of rows than the
+	// manifest says, or rows of another scan id (damaged).
+	CheckPartRows Check = "part_rows"
+	// CheckUnlistedPart: a part file in a table folder that the manifest
+	// does not list; readers of the folder would read its rows (damaged).
+	CheckUnlistedPart Check = "unlisted_part"
+	// CheckCounts: the rows of a complete dataset are not what its counts
+	// say (one domains row per input entry), or the shards of one scan
+	// read different numbers of entries (damaged).
+	CheckCounts Check = "counts"
+	// CheckDuplicateDomain: a domain has more than one row (damaged).
+	CheckDuplicateDomain Check = "duplicate_domain"
+	// CheckWrongShard: a domains row is in a shard its name does not
+	// belong to (damaged): it was copied from another shard or the shards
+	// were mixed up.
+	CheckWrongShard Check = "wrong_shard"
+	// CheckShardMissing: a shard 0..N-1 of a scan is not among the
+	// datasets given (incomplete).
+	CheckShardMissing Check = "shard_missing"
+	// CheckShardDuplicate: a shard, or the whole of an unsharded scan, is
+	// in more than one dataset (damaged).
+	CheckShardDuplicate Check = "shard_duplicate"
+	// CheckShardMismatch: datasets of one scan id do not belong together:
+	// different shard counts, inputs (SHA-256) or schema versions, or a
+	// whole scan beside shards (damaged).
+	CheckShardMismatch Check = "shard_mismatch"
+)
+
+// VerifyFinding is one thing Verify found.
+type VerifyFinding struct {
+	Check   Check   `json:"check"`
+	Verdict Verdict `json:"verdict"`
+	// Dataset is the dataset directory as found from the paths given;
+	// empty for a finding about a scan as a whole.
+	Dataset string `json:"dataset,omitempty"`
+	ScanID  string `json:"scan_id,omitempty"`
+	// Part is the part's path in the dataset ("domains/part-00000.parquet")
+	// when the finding is about one part.
+	Part    string `json:"part,omitempty"`
+	Message string `json:"message"`
+}
+
+// String is the finding as one line: where, the verdict, the check and
+// the message.
+func (f VerifyFinding) String() string {
+	where := f.Dataset
+	if where == "" {
+		where = "scan " + f.ScanID
+	}
+	if f.Part != "" {
+		where += ": " + f.Part
+	}
+	return fmt.Sprintf("%s: %s [%s]: %s", where, f.Verdict, f.Check, f.Message)
+}
+
+// VerifiedDataset is Verify's summary of one dataset directory.
+type VerifiedDataset struct {
+	Dir           string  `json:"dir"`
+	Verdict       Verdict `json:"verdict"`
+	ScanID        string  `json:"scan_id,omitempty"`
+	Shard         *Shard  `json:"shard,omitempty"`
+	SchemaVersion string  `json:"schema_version,omitempty"`
+	Complete      bool    `json:"complete"`
+	// Parts is the number of parts the manifest lists.
+	Parts int `json:"parts"`
+	// Rows is the number of rows read per table (only when the schema
+	// version is this build's).
+	Rows     map[string]int64 `json:"rows,omitempty"`
+	Findings int              `json:"findings"`
+	// Manifest is the manifest read; nil when it could not be read.
+	Manifest *Manifest `json:"-"`
+}
+
+// VerifiedScan is Verify's summary of the datasets of one scan id.
+type VerifiedScan struct {
+	ScanID  string  `json:"scan_id"`
+	Verdict Verdict `json:"verdict"`
+	// Datasets are the directories of the scan's datasets.
+	Datasets []string `json:"datasets"`
+	// ShardCount is N of a sharded scan (0 for a whole scan); Shards is
+	// the number of distinct shards present.
+	ShardCount int `json:"shard_count,omitempty"`
+	Shards     int `json:"shards,omitempty"`
+	// DomainRows is the number of domains rows read across the datasets;
+	// Entries is the number there should be, counts.domains +
+	// counts.invalid + counts.excluded summed over the datasets that have
+	// their totals (-1 when one has none).
+	DomainRows int64 `json:"domain_rows"`
+	Entries    int64 `json:"entries"`
+	Findings   int   `json:"findings"`
+}
+
+// Verification is the result of Verify.
+type Verification struct {
+	Verdict  Verdict           `json:"verdict"`
+	Datasets []VerifiedDataset `json:"datasets"`
+	Scans    []VerifiedScan    `json:"scans"`
+	Findings []VerifyFinding   `json:"findings"`
+}
+
+// maxFindingsPerCheck bounds the findings of one check in one dataset
+// (wrong shard, duplicate domain): a dataset that is wrong row by row says
+// so in a few lines and a count.
+const maxFindingsPerCheck = 10
+
+// datasetTables are the tables of a dataset directory.
+var datasetTables = []string{TableDomains, TableMXHosts, TableEndpoints}
+
+// Failure classes of domains rows whose name may repeat: every invalid
+// line and every excluded entry has a row of its own (scanner.FailInvalidName,
+// scanner.FailExcluded).
+const (
+	failInvalidName = "invalid_name"
+	failExcluded    = "excluded"
+)
+
+// Verify checks the datasets found at paths (see FindDatasets) against
+// what their manifests promise: each listed part there with its size,
+// SHA-256 and row count, readable as Parquet with its table's schema and
+// holding rows of the manifest's scan; no part file that the manifest
+// does not list; a schema version this build reads; for a complete
+// dataset, one domains row per input entry (counts.domains +
+// counts.invalid + counts.excluded, the same as counts.rows_domains) and
+// the mx_hosts and endpoints rows its counts say; no domain twice, each
+// row in the shard its name belongs to. Then, per scan id, that shards
+// 0..N-1 are each there once, with the same N, inputs and schema version.
+// Every problem is a VerifyFinding; the error is for paths that hold no
+// dataset, and for ctx ending (the work done so far is then lost).
+func Verify(ctx context.Context, paths []string) (*Verification, error) {
+	dirs, err := FindDatasets(paths)
+	if err != nil {
+		return nil, err
+	}
+	v := &Verification{Verdict: VerdictIntact, Findings: []VerifyFinding{}}
+	for _, dir := range dirs {
+		d, fs, err := verifyDataset(ctx, dir)
+		if err != nil {
+			return nil, err
+		}
+		v.Datasets = append(v.Datasets, d)
+		v.Findings = append(v.Findings, fs...)
+		v.Verdict = worse(v.Verdict, d.Verdict)
+	}
+	for _, s := range groupScans(v.Datasets) {
+		sum, fs := verifyScan(s)
+		v.Scans = append(v.Scans, sum)
+		v.Findings = append(v.Findings, fs...)
+		v.Verdict = worse(v.Verdict, sum.Verdict)
+	}
+	return v, nil
+}
+
+// maxDepth is how many directory levels below a path given FindDatasets
+// searches for datasets.
+const maxDepth = 3
+
+// FindDatasets returns the dataset directories at paths, in the order of
+// paths and by name below each, each once: a path that is a dataset (it
+// holds manifest.json, or one of the table folders) is one; another
+// directory is searched for datasets down to three levels (a directory of
+// shard datasets, scan=.../shard=...). It returns an error, naming the
+// path, when a path does not exist, is not a directory or holds no dataset.
+func FindDatasets(paths []string) ([]string, error) {
+	var dirs []string
+	seen := map[string]bool{}
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, unwrapPath(err))
+		}
+		if !fi.IsDir() {
+			return nil, fmt.Errorf("%s is not a directory (give a dataset directory or a directory of datasets)", p)
+		}
+		var found []string
+		err = filepath.WalkDir(p, func(dir string, e fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !e.IsDir() {
+				return nil
+			}
+			depth := 0
+			if rel, err := filepath.Rel(p, dir); err == nil && rel != "." {
+				depth = strings.Count(rel, string(filepath.Separator)) + 1
+			}
+			if depth > 0 && strings.HasPrefix(e.Name(), ".") {
+				return filepath.SkipDir
+			}
+			if isDataset(dir) {
+				found = append(found, dir)
+				return filepath.SkipDir
+			}
+			if depth >= maxDepth {
+				return filepath.SkipDir
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, unwrapPath(err))
+		}
+		if len(found) == 0 {
+			return nil, fmt.Errorf("%s holds no dataset (no %s, no table folder, nor directories of datasets)", p, ManifestName)
+		}
+		for _, d := range found {
+			key := d
+			if abs, err := filepath.Abs(d); err == nil {
+				key = abs
+			}
+			if !seen[key] {
+				seen[key] = true
+				dirs = append(dirs, d)
+			}
+		}
+	}
+	return dirs, nil
+}
+
+// isDataset reports whether dir holds manifest.json or a table folder.
+func isDataset(dir string) bool {
+	if _, err := os.Lstat(filepath.Join(dir, ManifestName)); err == nil {
+		return true
+	}
+	for _, t := range datasetTables {
+		if fi, err := os.Stat(filepath.Join(dir, t)); err == nil && fi.IsDir() {
+			return true
+		}
+	}
+	return false
+}
+
+// datasetCheck collects the findings about one dataset.
+type datasetCheck struct {
+	sum      VerifiedDataset
+	findings []VerifyFinding
+	// per counts the findings by check, for maxFindingsPerCheck.
+	per map[Check]int
+}
+
+// add records a finding about the dataset (about its part when part is
+// not empty) and worsens its verdict.
+func (c *datasetCheck) add(check Check, verdict Verdict, part, format string, args ...any) {
+	c.per[check]++
+	n := c.per[check]
+	c.sum.Verdict = worse(c.sum.Verdict, verdict)
+	if check == CheckWrongShard || check == CheckDuplicateDomain {
+		if n > maxFindingsPerCheck {
+			return
+		}
+	}
+	c.findings = append(c.findings, VerifyFinding{
+		Check: check, Verdict: verdict, Dataset: c.sum.Dir, ScanID: c.sum.ScanID, Part: part,
+		Message: fmt.Sprintf(format, args...),
+	})
+}
+
+// verifyDataset checks the dataset in dir. The error is ctx's.
+func verifyDataset(ctx context.Context, dir string) (VerifiedDataset, []VerifyFinding, error) {
+	c := &datasetCheck{sum: VerifiedDataset{Dir: dir, Verdict: VerdictIntact}, per: map[Check]int{}}
+	m, err := ReadManifest(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			c.add(CheckManifest, VerdictDamaged, "", "no %s: nothing says what the dataset holds", ManifestName)
+		} else {
+			c.add(CheckManifest, VerdictDamaged, "", "%s cannot be read: %v", ManifestName, unwrapManifestErr(err))
+		}
+		return c.done()
+	}
+	c.sum.Manifest = m
+	c.sum.ScanID, c.sum.Shard, c.sum.SchemaVersion, c.sum.Complete, c.sum.Parts = m.ScanID, m.Shard, m.SchemaVersion, m.Complete, len(m.Parts)
+	if !m.Complete {
+		why := "the scan did not finish"
+		switch {
+		case m.InterruptedBy != "":
+			why += " (interrupted by " + m.InterruptedBy + ")"
+		case m.Ended.IsZero():
+			why += " (no end time: it was killed, or still runs)"
+		case m.Counts.Totals != nil && m.Counts.InputErrors > 0:
+			why += fmt.Sprintf(" (%d input(s) not read to the end)", m.Counts.InputErrors)
+		}
+		c.add(CheckIncomplete, VerdictIncomplete, "", "%s: its rows are intact but not every input entry has one", why)
+	}
+	contents := checkSchemaVersion(c, m.SchemaVersion)
+	if contents {
+		c.sum.Rows = map[string]int64{}
+	}
+	dom := newDomainCheck(c, m)
+	listed := map[string]bool{}
+	listedRows := map[string]int64{}
+	for _, p := range m.Parts {
+		if err := ctx.Err(); err != nil {
+			return c.sum, nil, err
+		}
+		listedRows[p.Table] += p.Rows
+		if !checkPartPath(c, p, listed) {
+			continue
+		}
+		listed[p.Path] = true
+		file := filepath.Join(dir, filepath.FromSlash(p.Path))
+		if !checkPartSum(c, p, file) || !contents {
+			continue
+		}
+		rows, err := readPartRows(p.Table, file, m.ScanID, dom)
+		if err != nil {
+			c.add(CheckPartUnreadable, VerdictDamaged, p.Path, "does not read as a part of table %s: %v", p.Table, err)
+			continue
+		}
+		c.sum.Rows[p.Table] += rows.n
+		if rows.n != p.Rows {
+			c.add(CheckPartRows, VerdictDamaged, p.Path, "holds %d rows; the manifest says %d", rows.n, p.Rows)
+		}
+		if rows.otherScan != "" {
+			c.add(CheckPartRows, VerdictDamaged, p.Path, "holds rows of scan %q; the manifest's scan is %q", rows.otherScan, m.ScanID)
+		}
+	}
+	checkUnlisted(c, dir, listed)
+	dom.finish()
+	if contents && m.Complete {
+		checkCounts(c, m, listedRows)
+	}
+	return c.done()
+}
+
+// done returns the summary, with its number of findings, and the findings.
+func (c *datasetCheck) done() (VerifiedDataset, []VerifyFinding, error) {
+	c.sum.Findings = len(c.findings)
+	return c.sum, c.findings, nil
+}
+
+// unwrapManifestErr drops "read manifest <path>: " from ReadManifest's
+// error, which the finding's dataset names already.
+func unwrapManifestErr(err error) error {
+	if u := errors.Unwrap(err); u != nil {
+		return u
+	}
+	return err
+}
+
+// checkSchemaVersion adds the finding about version, if any, and reports
+// whether this build can read the parts' contents.
+func checkSchemaVersion(c *datasetCheck, version string) bool {
+	if version == SchemaVersion {
+		return true
+	}
+	have, _ := strconv.Atoi(SchemaVersion)
+	got, err := strconv.Atoi(version)
+	switch {
+	case err != nil || got < 1:
+		c.add(CheckSchemaVersion, VerdictDamaged, "", "schema version %q is not a version (this danescan writes and reads %s)", version, SchemaVersion)
+	case got > have:
+		c.add(CheckSchemaVersion, VerdictUnsupported, "", "schema version %s is newer than this danescan reads (%s): sizes and SHA-256 checked, contents not; verify with a newer danescan", version, SchemaVersion)
+	default:
+		c.add(CheckSchemaVersion, VerdictUnsupported, "", "schema version %s is older than this danescan reads (%s): sizes and SHA-256 checked, contents not; verify with the danescan that wrote it", version, SchemaVersion)
+	}
+	return false
+}
+
+// checkPartPath reports whether p's path is a part of one of the tables,
+// in its own table's folder, listed once; otherwise it adds the finding.
+func checkPartPath(c *datasetCheck, p Part, listed map[string]bool) bool {
+	table, name, ok := strings.Cut(p.Path, "/")
+	if !ok || !slices.Contains(datasetTables, table) || table != p.Table || !isPartName(name) || path.Clean(p.Path) != p.Path || strings.Contains(name, "/") {
+		c.add(CheckManifest, VerdictDamaged, "", "lists part %q of table %q, which is not <table>/part-NNNNN.parquet in a table folder", p.Path, p.Table)
+		return false
+	}
+	if listed[p.Path] {
+		c.add(CheckManifest, VerdictDamaged, p.Path, "listed twice in the manifest")
+		return false
+	}
+	return true
+}
+
+// checkPartSum reports whether the part p is at file; it adds the
+// findings when it is not, or when its size or SHA-256 is not p's.
+func checkPartSum(c *datasetCheck, p Part, file string) bool {
+	f, err := os.Open(file)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			c.add(CheckPartMissing, VerdictDamaged, p.Path, "listed in the manifest (%d rows) but not there", p.Rows)
+		} else {
+			c.add(CheckPartMissing, VerdictDamaged, p.Path, "cannot be opened: %v", unwrapPath(err))
+		}
+		return false
+	}
+	defer f.Close()
+	sum := newDigest()
+	if _, err := io.Copy(sum, f); err != nil {
+		c.add(CheckPartChecksum, VerdictDamaged, p.Path, "cannot be read: %v", unwrapPath(err))
+		return false
+	}
+	if got := sum.sum(); sum.n != p.Bytes || got != p.SHA256 {
+		c.add(CheckPartChecksum, VerdictDamaged, p.Path, "%d bytes, sha256 %s; the manifest says %d bytes, sha256 %s", sum.n, got, p.Bytes, p.SHA256)
+	}
+	return true
+}
+
+// partRows is what reading a part found.
+type partRows struct {
+	n int64
+	// otherScan is a scan id of rows that is not the manifest's, if any.
+	otherScan string
+}
+
+// readPartRows reads the part of table at file with the table's schema
+// and returns what it found; the domains rows go to dom. Its error says
+// why the part does not read, a panic of the Parquet decoder on a broken
+// file included.
+func readPartRows(table, file, scanID string, dom *domainCheck) (r partRows, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("the Parquet decoder failed: %v", p)
+		}
+	}()
+	scanOf := func(id string) {
+		if id != scanID && r.otherScan == "" {
+			r.otherScan = id
+		}
+	}
+	switch table {
+	case TableDomains:
+		rows, err := readRows[Domain](table, file)
+		for i := range rows {
+			scanOf(rows[i].ScanID)
+			dom.row(&rows[i])
+		}
+		r.n = int64(len(rows))
+		return r, err
+	case TableMXHosts:
+		rows, err := readRows[MXHost](table, file)
+		for i := range rows {
+			scanOf(rows[i].ScanID)
+		}
+		r.n = int64(len(rows))
+		return r, err
+	default:
+		rows, err := readRows[Endpoint](table, file)
+		for i := range rows {
+			scanOf(rows[i].ScanID)
+		}
+		r.n = int64(len(rows))
+		return r, err
+	}
+}
+
+// readRows reads every row of the part at file, of table, or returns an
+// error (and no rows).
+func readRows[T any](table, file string) ([]T, error) {
+	p, err := planFor[T](table)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := readPart[T](file, p, nil)
+	if err != nil {
+		// readPart names the file; the finding names the part already.
+		msg := strings.ReplaceAll(err.Error(), "open "+file+": ", "")
+		return nil, errors.New(strings.ReplaceAll(msg, file+": ", ""))
+	}
+	return rows, nil
+}
+
+// checkUnlisted adds a finding for every part file in the table folders
+// of dir that listed does not hold.
+func checkUnlisted(c *datasetCheck, dir string, listed map[string]bool) {
+	for _, t := range datasetTables {
+		entries, err := os.ReadDir(filepath.Join(dir, t))
+		if err != nil {
+			continue // no folder: its listed parts are missing, said above
+		}
+		for _, e := range entries {
+			p := t + "/" + e.Name()
+			if e.IsDir() || !isPartName(e.Name()) || listed[p] {
+				continue
+			}
+			hint := ""
+			if !c.sum.Complete && c.sum.Manifest.Ended.IsZero() {
+				hint = " (finished after the last manifest of a scan that was killed?)"
+			}
+			c.add(CheckUnlistedPart, VerdictDamaged, p, "not listed in the manifest: readers of the folder (DuckDB, Spark, pandas) would read rows the manifest does not account for%s", hint)
+		}
+	}
+}
+
+// checkCounts adds a finding for every count of the complete dataset's
+// manifest m that the rows of the parts it lists (listedRows, by table;
+// each part's own count is checked against its file) do not match.
+func checkCounts(c *datasetCheck, m *Manifest, listedRows map[string]int64) {
+	tables := []struct {
+		table string
+		count int64
+		name  string
+	}{
+		{TableDomains, m.Counts.RowsDomains, "rows_domains"},
+		{TableMXHosts, m.Counts.RowsMXHosts, "rows_mx_hosts"},
+		{TableEndpoints, m.Counts.RowsEndpoints, "rows_endpoints"},
+	}
+	for _, t := range tables {
+		if listedRows[t.table] != t.count {
+			c.add(CheckCounts, VerdictDamaged, "", "the parts of table %s hold %d rows; counts.%s says %d", t.table, listedRows[t.table], t.name, t.count)
+		}
+	}
+	if tot := m.Counts.Totals; tot != nil {
+		if want := tot.Domains + tot.Invalid + tot.Excluded; listedRows[TableDomains] != want {
+			c.add(CheckCounts, VerdictDamaged, "", "the domains table holds %d rows; one per input entry is %d (counts: %d domains + %d invalid + %d excluded)",
+				listedRows[TableDomains], want, tot.Domains, tot.Invalid, tot.Excluded)
+		}
+	}
+}
+
+// domainCheck finds domains twice in a dataset and rows in a shard their
+// name does not belong to. It keeps a 128-bit hash per name (two seeded
+// maphashes), so its memory grows with the dataset's distinct names, as
+// the scanner's duplicate filter does: 1/N of the input for shard N.
+type domainCheck struct {
+	c     *datasetCheck
+	shard Shard
+	seeds [2]maphash.Seed
+	seen  map[[2]uint64]struct{}
+}
+
+func newDomainCheck(c *datasetCheck, m *Manifest) *domainCheck {
+	d := &domainCheck{c: c, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, seen: map[[2]uint64]struct{}{}}
+	if m.Shard != nil {
+		d.shard = *m.Shard
+	}
+	return d
+}
+
+// row checks one domains row.
+func (d *domainCheck) row(r *Domain) {
+	key := r.Domain
+	if key == "" {
+		key = strings.ToLower(r.Input)
+	}
+	if d.shard.Count > 1 {
+		if k := ShardOf(key, d.shard.Count); k != d.shard.Index {
+			d.c.add(CheckWrongShard, VerdictDamaged, "", "%q (input line %d) is in shard %s, but belongs to shard %d/%d", key, r.InputLine, d.shard, k, d.shard.Count)
+		}
+	}
+	if r.Domain == "" || r.Failure == failExcluded || r.Failure == failInvalidName {
+		return
+	}
+	h := [2]uint64{maphash.String(d.seeds[0], r.Domain), maphash.String(d.seeds[1], r.Domain)}
+	if _, dup := d.seen[h]; dup {
+		d.c.add(CheckDuplicateDomain, VerdictDamaged, "", "domain %s has more than one row (again at input line %d)", r.Domain, r.InputLine)
+		return
+	}
+	d.seen[h] = struct{}{}
+}
+
+// finish adds the count of the findings left out by maxFindingsPerCheck.
+func (d *domainCheck) finish() {
+	for _, check := range []Check{CheckWrongShard, CheckDuplicateDomain} {
+		if n := d.c.per[check]; n > maxFindingsPerCheck {
+			d.c.findings = append(d.c.findings, VerifyFinding{
+				Check: check, Verdict: VerdictDamaged, Dataset: d.c.sum.Dir, ScanID: d.c.sum.ScanID,
+				Message: fmt.Sprintf("%d rows in all (the first %d are named above)", n, maxFindingsPerCheck),
+			})
+		}
+	}
+	d.seen = nil
+}
+
+// groupScans returns the datasets with a manifest by scan id, in the
+// order of their first dataset.
+func groupScans(ds []VerifiedDataset) [][]*VerifiedDataset {
+	var out [][]*VerifiedDataset
+	at := map[string]int{}
+	for i := range ds {
+		d := &ds[i]
+		if d.Manifest == nil {
+			continue
+		}
+		j, ok := at[d.ScanID]
+		if !ok {
+			j = len(out)
+			at[d.ScanID] = j
+			out = append(out, nil)
+		}
+		out[j] = append(out[j], d)
+	}
+	return out
+}
+
+// verifyScan checks that the datasets of one scan id belong together and
+// that every shard is there once, and sums them up. A dataset's own
+// verdict is part of the scan's.
+func verifyScan(ds []*VerifiedDataset) (VerifiedScan, []VerifyFinding) {
+	s := VerifiedScan{ScanID: ds[0].ScanID, Verdict: VerdictIntact}
+	var findings []VerifyFinding
+	add := func(check Check, verdict Verdict, format string, args ...any) {
+		s.Verdict = worse(s.Verdict, verdict)
+		findings = append(findings, VerifyFinding{Check: check, Verdict: verdict, ScanID: s.ScanID, Message: fmt.Sprintf(format, args...)})
+	}
+	var whole, sharded []*VerifiedDataset
+	for _, d := range ds {
+		s.Datasets = append(s.Datasets, d.Dir)
+		s.Verdict = worse(s.Verdict, d.Verdict)
+		s.DomainRows += d.Rows[TableDomains]
+		if t := d.Manifest.Counts.Totals; t != nil && s.Entries >= 0 {
+			s.Entries += t.Domains + t.Invalid + t.Excluded
+		} else {
+			s.Entries = -1
+		}
+		if d.Shard == nil {
+			whole = append(whole, d)
+		} else {
+			sharded = append(sharded, d)
+		}
+	}
+	if len(whole) > 1 {
+		add(CheckShardDuplicate, VerdictDamaged, "%d datasets hold the whole scan (%s): one copy expected, its rows would count %d times", len(whole), dirList(whole), len(whole))
+	}
+	if len(whole) > 0 && len(sharded) > 0 {
+		add(CheckShardMismatch, VerdictDamaged, "the whole scan (%s) beside shards of it (%s)", dirList(whole), dirList(sharded))
+	}
+	checkShards(sharded, &s, add)
+	checkSameInputs(ds, add)
+	return s, findings
+}
+
+// checkShards checks that the shards have one N and that each of 0..N-1
+// is there once.
+func checkShards(sharded []*VerifiedDataset, s *VerifiedScan, add func(Check, Verdict, string, ...any)) {
+	if len(sharded) == 0 {
+		return
+	}
+	byN := map[int][]*VerifiedDataset{}
+	for _, d := range sharded {
+		byN[d.Shard.Count] = append(byN[d.Shard.Count], d)
+	}
+	if len(byN) > 1 {
+		var parts []string
+		for _, n := range slices.Sorted(maps.Keys(byN)) {
+			parts = append(parts, fmt.Sprintf("N=%d: %s", n, dirList(byN[n])))
+		}
+		add(CheckShardMismatch, VerdictDamaged, "shards of different counts: %s", strings.Join(parts, "; "))
+		return
+	}
+	n := sharded[0].Shard.Count
+	s.ShardCount = n
+	byIndex := map[int][]*VerifiedDataset{}
+	for _, d := range sharded {
+		byIndex[d.Shard.Index] = append(byIndex[d.Shard.Index], d)
+	}
+	s.Shards = len(byIndex)
+	for _, k := range slices.Sorted(maps.Keys(byIndex)) {
+		if l := byIndex[k]; len(l) > 1 {
+			add(CheckShardDuplicate, VerdictDamaged, "shard %d/%d is in %d datasets (%s): its rows would count %d times", k, n, len(l), dirList(l), len(l))
+		}
+	}
+	var missing []int
+	for k := range n {
+		if _, ok := byIndex[k]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) == 1 {
+		add(CheckShardMissing, VerdictIncomplete, "shard %d/%d is missing: the scan is incomplete", missing[0], n)
+	} else if len(missing) > 1 {
+		add(CheckShardMissing, VerdictIncomplete, "shards %s of %d are missing (%d of %d): the scan is incomplete", ranges(missing), n, len(missing), n)
+	}
+}
+
+// checkSameInputs checks that the datasets of one scan have the same
+// schema version, read the same inputs (their SHA-256, where both
+// datasets have them: an input not read to the end has none) and, when
+// complete, the same number of entries in all (entries + other_shards).
+func checkSameInputs(ds []*VerifiedDataset, add func(Check, Verdict, string, ...any)) {
+	ref := ds[0]
+	for _, d := range ds[1:] {
+		if d.SchemaVersion != ref.SchemaVersion {
+			add(CheckShardMismatch, VerdictDamaged, "schema version %s in %s, %s in %s", ref.SchemaVersion, ref.Dir, d.SchemaVersion, d.Dir)
+		}
+	}
+	var sumRef *VerifiedDataset
+	for _, d := range ds {
+		sums := inputSums(d.Manifest)
+		if sums == nil {
+			continue
+		}
+		if sumRef == nil {
+			sumRef = d
+			continue
+		}
+		if want := inputSums(sumRef.Manifest); !slices.Equal(sums, want) {
+			add(CheckShardMismatch, VerdictDamaged, "%s scanned other inputs than %s: sha256 %s, not %s", d.Dir, sumRef.Dir, strings.Join(short(sums), ","), strings.Join(short(want), ","))
+		}
+	}
+	var entRef *VerifiedDataset
+	for _, d := range ds {
+		t := d.Manifest.Counts.Totals
+		if !d.Complete || t == nil {
+			continue
+		}
+		if entRef == nil {
+			entRef = d
+			continue
+		}
+		rt := entRef.Manifest.Counts.Totals
+		if t.Entries+t.OtherShards != rt.Entries+rt.OtherShards {
+			add(CheckCounts, VerdictDamaged, "%s read %d input entries (entries + other_shards), %s read %d: every shard reads the whole input",
+				d.Dir, t.Entries+t.OtherShards, entRef.Dir, rt.Entries+rt.OtherShards)
+		}
+	}
+}
+
+// inputSums returns the SHA-256 of m's inputs in order, or nil when one
+// has none.
+func inputSums(m *Manifest) []string {
+	if len(m.Inputs) == 0 {
+		return nil
+	}
+	sums := make([]string, len(m.Inputs))
+	for i, in := range m.Inputs {
+		if in.SHA256 == "" {
+			return nil
+		}
+		sums[i] = in.SHA256
+	}
+	return sums
+}
+
+// short returns the first 12 hex digits of each sum.
+func short(sums []string) []string {
+	out := make([]string, len(sums))
+	for i, s := range sums {
+		out[i] = s[:min(12, len(s))]
+	}
+	return out
+}
+
+// dirList returns the directories of ds, comma-separated.
+func dirList(ds []*VerifiedDataset) string {
+	dirs := make([]string, len(ds))
+	for i, d := range ds {
+		dirs[i] = d.Dir
+	}
+	return strings.Join(dirs, ", ")
+}
+
+// ranges writes sorted numbers as ranges: "0, 2-5, 9".
+func ranges(ns []int) string {
+	var b strings.Builder
+	for i := 0; i < len(ns); {
+		j := i
+		for j+1 < len(ns) && ns[j+1] == ns[j]+1 {
+			j++
+		}
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		if j > i {
+			fmt.Fprintf(&b, "%d-%d", ns[i], ns[j])
+		} else {
+			fmt.Fprintf(&b, "%d", ns[i])
+		}
+		i = j + 1
+	}
+	return b.String()
+}
