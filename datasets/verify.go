@@ -164,13 +164,15 @@ type VerifiedScan struct {
 	// the number of distinct shards present.
 	ShardCount int `json:"shard_count,omitempty"`
 	Shards     int `json:"shards,omitempty"`
-	// DomainRows is the number of domains rows read across the datasets;
-	// Entries is the number there should be, counts.domains +
-	// counts.invalid + counts.excluded summed over the datasets that have
-	// their totals (-1 when one has none).
+	// DomainRows is the number of domains rows read across the datasets
+	// (-1 when the rows of one were not read: a schema version this build
+	// does not read); Entries is the number there should be,
+	// counts.domains + counts.invalid + counts.excluded summed over the
+	// datasets (-1 when one has no totals).
 	DomainRows int64 `json:"domain_rows"`
 	Entries    int64 `json:"entries"`
-	Findings   int   `json:"findings"`
+	// Findings counts the findings about the scan and its datasets.
+	Findings int `json:"findings"`
 }
 
 // Verification is the result of Verify.
@@ -577,12 +579,12 @@ func checkCounts(c *datasetCheck, m *Manifest, listedRows map[string]int64) {
 	}
 	for _, t := range tables {
 		if listedRows[t.table] != t.count {
-			c.add(CheckCounts, VerdictDamaged, "", "the parts of table %s hold %d rows; counts.%s says %d", t.table, listedRows[t.table], t.name, t.count)
+			c.add(CheckCounts, VerdictDamaged, "", "the parts listed of table %s hold %d rows; counts.%s says %d", t.table, listedRows[t.table], t.name, t.count)
 		}
 	}
 	if tot := m.Counts.Totals; tot != nil {
 		if want := tot.Domains + tot.Invalid + tot.Excluded; listedRows[TableDomains] != want {
-			c.add(CheckCounts, VerdictDamaged, "", "the domains table holds %d rows; one per input entry is %d (counts: %d domains + %d invalid + %d excluded)",
+			c.add(CheckCounts, VerdictDamaged, "", "the parts listed of table domains hold %d rows; one per input entry is %d (counts: %d domains + %d invalid + %d excluded)",
 				listedRows[TableDomains], want, tot.Domains, tot.Invalid, tot.Excluded)
 		}
 	}
@@ -677,7 +679,12 @@ func verifyScan(ds []*VerifiedDataset) (VerifiedScan, []VerifyFinding) {
 	for _, d := range ds {
 		s.Datasets = append(s.Datasets, d.Dir)
 		s.Verdict = worse(s.Verdict, d.Verdict)
-		s.DomainRows += d.Rows[TableDomains]
+		s.Findings += d.Findings
+		if d.Rows != nil && s.DomainRows >= 0 {
+			s.DomainRows += d.Rows[TableDomains]
+		} else {
+			s.DomainRows = -1
+		}
 		if t := d.Manifest.Counts.Totals; t != nil && s.Entries >= 0 {
 			s.Entries += t.Domains + t.Invalid + t.Excluded
 		} else {
@@ -697,6 +704,7 @@ func verifyScan(ds []*VerifiedDataset) (VerifiedScan, []VerifyFinding) {
 	}
 	checkShards(sharded, &s, add)
 	checkSameInputs(ds, add)
+	s.Findings += len(findings)
 	return s, findings
 }
 

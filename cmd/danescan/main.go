@@ -27,6 +27,7 @@ Usage:
   danescan lab serve [flags]                 run the simulated internet until interrupted
   danescan analyze DATASET... --out DIR      write the report (report.md, .html, .json, findings/)
   danescan sql [flags] DATASET... 'SQL'       query datasets with SQL (views domains, mx_hosts, endpoints)
+  danescan verify [--json] DATASET...        check datasets against their manifests, and the shards of a scan
   danescan version                           print the version
 
 Run "danescan COMMAND -h" for the flags of a command.
@@ -63,6 +64,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdAnalyze(ctx, args[1:], stdout, stderr)
 	case "sql":
 		return cmdSQL(ctx, args[1:], stdout, stderr)
+	case "verify":
+		return cmdVerify(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "danescan", version)
 		return exitOK
