@@ -14,6 +14,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
 // Verdict is what Verify makes of a dataset, a scan, a finding or the
@@ -85,7 +91,9 @@ const (
 	// manifest says, or rows of another scan id (damaged).
 	CheckPartRows Check = "part_rows"
 	// CheckUnlistedPart: a part file in a table folder that the manifest
-	// does not list; readers of the folder would read its rows (damaged).
+	// does not list; readers of the folder would read its rows (damaged;
+	// incomplete when the manifest has no end time: a scan killed, or
+	// running, may have finished a part since its last manifest).
 	CheckUnlistedPart Check = "unlisted_part"
 	// CheckCounts: the rows of a complete dataset are not what its counts
 	// say (one domains row per input entry), or the shards of one scan
@@ -188,8 +196,17 @@ type Verification struct {
 // so in a few lines and a count.
 const maxFindingsPerCheck = 10
 
-// datasetTables are the tables of a dataset directory.
-var datasetTables = []string{TableDomains, TableMXHosts, TableEndpoints}
+// datasetTables returns the names of the tables a dataset directory may
+// hold: every table but findings, which is a report's.
+func datasetTables() []string {
+	var names []string
+	for _, d := range tableDefs() {
+		if d.name != TableFindings {
+			names = append(names, d.name)
+		}
+	}
+	return names
+}
 
 // Failure classes of domains rows whose name may repeat: every invalid
 // line and every excluded entry has a row of its own (scanner.FailInvalidName,
@@ -305,7 +322,7 @@ func isDataset(dir string) bool {
 	if _, err := os.Lstat(filepath.Join(dir, ManifestName)); err == nil {
 		return true
 	}
-	for _, t := range datasetTables {
+	for _, t := range datasetTables() {
 		if fi, err := os.Stat(filepath.Join(dir, t)); err == nil && fi.IsDir() {
 			return true
 		}
@@ -380,11 +397,11 @@ func verifyDataset(ctx context.Context, dir string) (VerifiedDataset, []VerifyFi
 			continue
 		}
 		listed[p.Path] = true
-		file := filepath.Join(dir, filepath.FromSlash(p.Path))
-		if !checkPartSum(c, p, file) || !contents {
+		name := filepath.Join(dir, filepath.FromSlash(p.Path))
+		if !checkPartSum(c, p, name) || !contents {
 			continue
 		}
-		rows, err := readPartRows(p.Table, file, m.ScanID, dom)
+		rows, err := readPartRows(ctx, p.Table, name, m.ScanID, dom)
 		if err != nil {
 			c.add(CheckPartUnreadable, VerdictDamaged, p.Path, "does not read as a part of table %s: %v", p.Table, err)
 			continue
@@ -443,7 +460,7 @@ func checkSchemaVersion(c *datasetCheck, version string) bool {
 // in its own table's folder, listed once; otherwise it adds the finding.
 func checkPartPath(c *datasetCheck, p Part, listed map[string]bool) bool {
 	table, name, ok := strings.Cut(p.Path, "/")
-	if !ok || !slices.Contains(datasetTables, table) || table != p.Table || !isPartName(name) || path.Clean(p.Path) != p.Path || strings.Contains(name, "/") {
+	if !ok || !slices.Contains(datasetTables(), table) || table != p.Table || !isPartName(name) || path.Clean(p.Path) != p.Path || strings.Contains(name, "/") {
 		c.add(CheckManifest, VerdictDamaged, "", "lists part %q of table %q, which is not <table>/part-NNNNN.parquet in a table folder", p.Path, p.Table)
 		return false
 	}
@@ -454,10 +471,10 @@ func checkPartPath(c *datasetCheck, p Part, listed map[string]bool) bool {
 	return true
 }
 
-// checkPartSum reports whether the part p is at file; it adds the
+// checkPartSum reports whether the part p is at name; it adds the
 // findings when it is not, or when its size or SHA-256 is not p's.
-func checkPartSum(c *datasetCheck, p Part, file string) bool {
-	f, err := os.Open(file)
+func checkPartSum(c *datasetCheck, p Part, name string) bool {
+	f, err := os.Open(name)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			c.add(CheckPartMissing, VerdictDamaged, p.Path, "listed in the manifest (%d rows) but not there", p.Rows)
@@ -485,67 +502,90 @@ type partRows struct {
 	otherScan string
 }
 
-// readPartRows reads the part of table at file with the table's schema
-// and returns what it found; the domains rows go to dom. Its error says
-// why the part does not read, a panic of the Parquet decoder on a broken
-// file included.
-func readPartRows(table, file, scanID string, dom *domainCheck) (r partRows, err error) {
+// verifyBatchRows is the number of rows decoded at a time: verify holds
+// one batch of one part in memory, not a whole part.
+const verifyBatchRows = 8192
+
+// readPartRows reads the part of table at name through, a batch of rows
+// at a time, and returns what it found; the domains rows go to dom. The
+// part must carry the table's name and this build's schema version in its
+// metadata and have every column of the table with its Arrow type, as
+// ReadTable requires. Its error says why the part does not read, a panic
+// of the Parquet decoder on a broken file included.
+func readPartRows(ctx context.Context, table, name, scanID string, dom *domainCheck) (r partRows, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("the Parquet decoder failed: %v", p)
 		}
 	}()
-	scanOf := func(id string) {
-		if id != scanID && r.otherScan == "" {
-			r.otherScan = id
-		}
-	}
-	switch table {
-	case TableDomains:
-		rows, err := readRows[Domain](table, file)
-		for i := range rows {
-			scanOf(rows[i].ScanID)
-			dom.row(&rows[i])
-		}
-		r.n = int64(len(rows))
-		return r, err
-	case TableMXHosts:
-		rows, err := readRows[MXHost](table, file)
-		for i := range rows {
-			scanOf(rows[i].ScanID)
-		}
-		r.n = int64(len(rows))
-		return r, err
-	default:
-		rows, err := readRows[Endpoint](table, file)
-		for i := range rows {
-			scanOf(rows[i].ScanID)
-		}
-		r.n = int64(len(rows))
-		return r, err
-	}
-}
-
-// readRows reads every row of the part at file, of table, or returns an
-// error (and no rows).
-func readRows[T any](table, file string) ([]T, error) {
-	p, err := planFor[T](table)
+	d, err := lookupTable(table)
 	if err != nil {
-		return nil, err
+		return r, err
 	}
-	rows, err := readPart[T](file, p, nil)
+	p, err := newPlan(d.name, d.typ)
 	if err != nil {
-		// readPart names the file; the finding names the part already.
-		msg := strings.ReplaceAll(err.Error(), "open "+file+": ", "")
-		return nil, errors.New(strings.ReplaceAll(msg, file+": ", ""))
+		return r, err
 	}
-	return rows, nil
+	rdr, err := file.OpenParquetFile(name, false)
+	if err != nil {
+		return r, err
+	}
+	defer rdr.Close()
+	kv := rdr.MetaData().KeyValueMetadata()
+	if v := kv.FindValue(MetaTable); v == nil || *v != table {
+		return r, fmt.Errorf("not a part of table %s (%s is %s)", table, MetaTable, deref(v))
+	}
+	if v := kv.FindValue(MetaSchemaVersion); v == nil || *v != SchemaVersion {
+		return r, fmt.Errorf("schema version %s, this build reads %s", deref(v), SchemaVersion)
+	}
+	fr, err := pqarrow.NewFileReader(rdr, pqarrow.ArrowReadProperties{BatchSize: verifyBatchRows}, memory.DefaultAllocator)
+	if err != nil {
+		return r, err
+	}
+	schema, err := fr.Schema()
+	if err != nil {
+		return r, err
+	}
+	// col returns the position of the named column.
+	col := map[string]int{}
+	for _, want := range p.schema.Fields() {
+		idx := schema.FieldIndices(want.Name)
+		if len(idx) != 1 {
+			return r, fmt.Errorf("column %s missing or repeated", want.Name)
+		}
+		if got := schema.Field(idx[0]).Type; !arrow.TypeEqual(got, want.Type) {
+			return r, fmt.Errorf("column %s: type %s, want %s", want.Name, got, want.Type)
+		}
+		col[want.Name] = idx[0]
+	}
+	rr, err := fr.GetRecordReader(ctx, nil, nil)
+	if err != nil {
+		return r, err
+	}
+	defer rr.Release()
+	for rr.Next() {
+		rec := rr.RecordBatch()
+		ids := rec.Column(col["scan_id"]).(*array.String)
+		for i := range ids.Len() {
+			if id := ids.Value(i); id != scanID && r.otherScan == "" {
+				r.otherScan = strings.Clone(id)
+			}
+		}
+		if table == TableDomains {
+			dom.batch(rec, col)
+		}
+		r.n += rec.NumRows()
+	}
+	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
+		return r, err
+	}
+	return r, nil
 }
 
 // checkUnlisted adds a finding for every part file in the table folders
 // of dir that listed does not hold.
 func checkUnlisted(c *datasetCheck, dir string, listed map[string]bool) {
-	for _, t := range datasetTables {
+	for _, t := range datasetTables() {
 		entries, err := os.ReadDir(filepath.Join(dir, t))
 		if err != nil {
 			continue // no folder: its listed parts are missing, said above
@@ -555,11 +595,11 @@ func checkUnlisted(c *datasetCheck, dir string, listed map[string]bool) {
 			if e.IsDir() || !isPartName(e.Name()) || listed[p] {
 				continue
 			}
-			hint := ""
-			if !c.sum.Complete && c.sum.Manifest.Ended.IsZero() {
-				hint = " (finished after the last manifest of a scan that was killed?)"
+			if c.sum.Manifest.Ended.IsZero() {
+				c.add(CheckUnlistedPart, VerdictIncomplete, p, "not listed in the manifest, which has no end time: finished after the last manifest of a scan that was killed, or still runs")
+				continue
 			}
-			c.add(CheckUnlistedPart, VerdictDamaged, p, "not listed in the manifest: readers of the folder (DuckDB, Spark, pandas) would read rows the manifest does not account for%s", hint)
+			c.add(CheckUnlistedPart, VerdictDamaged, p, "not listed in the manifest: readers of the folder (DuckDB, Spark, pandas) would read rows the manifest does not account for")
 		}
 	}
 }
@@ -609,23 +649,35 @@ func newDomainCheck(c *datasetCheck, m *Manifest) *domainCheck {
 	return d
 }
 
-// row checks one domains row.
-func (d *domainCheck) row(r *Domain) {
-	key := r.Domain
+// batch checks the rows of a batch of domains rows; col gives the
+// columns' positions.
+func (d *domainCheck) batch(rec arrow.RecordBatch, col map[string]int) {
+	domains := rec.Column(col["domain"]).(*array.String)
+	inputs := rec.Column(col["input"]).(*array.String)
+	failures := rec.Column(col["failure"]).(*array.String)
+	lines := rec.Column(col["input_line"]).(*array.Int64)
+	for i := range domains.Len() {
+		d.row(domains.Value(i), inputs.Value(i), failures.Value(i), lines.Value(i))
+	}
+}
+
+// row checks one domains row: its domain, input, failure and input_line.
+func (d *domainCheck) row(domain, input, failure string, line int64) {
+	key := domain
 	if key == "" {
-		key = strings.ToLower(r.Input)
+		key = strings.ToLower(input)
 	}
 	if d.shard.Count > 1 {
 		if k := ShardOf(key, d.shard.Count); k != d.shard.Index {
-			d.c.add(CheckWrongShard, VerdictDamaged, "", "%q (input line %d) is in shard %s, but belongs to shard %d/%d", key, r.InputLine, d.shard, k, d.shard.Count)
+			d.c.add(CheckWrongShard, VerdictDamaged, "", "%q (input line %d) is in shard %s, but belongs to shard %d/%d", key, line, d.shard, k, d.shard.Count)
 		}
 	}
-	if r.Domain == "" || r.Failure == failExcluded || r.Failure == failInvalidName {
+	if domain == "" || failure == failExcluded || failure == failInvalidName {
 		return
 	}
-	h := [2]uint64{maphash.String(d.seeds[0], r.Domain), maphash.String(d.seeds[1], r.Domain)}
+	h := [2]uint64{maphash.String(d.seeds[0], domain), maphash.String(d.seeds[1], domain)}
 	if _, dup := d.seen[h]; dup {
-		d.c.add(CheckDuplicateDomain, VerdictDamaged, "", "domain %s has more than one row (again at input line %d)", r.Domain, r.InputLine)
+		d.c.add(CheckDuplicateDomain, VerdictDamaged, "", "domain %s has more than one row (again at input line %d)", domain, line)
 		return
 	}
 	d.seen[h] = struct{}{}

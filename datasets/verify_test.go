@@ -1,7 +1,10 @@
 package datasets
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -10,6 +13,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
 // testScan describes the datasets writeScan writes: the entries of one
@@ -173,6 +180,28 @@ func TestVerify(t *testing.T) {
 			os.Truncate(p, fi.Size()/2)
 			return []string{"ds"}
 		}, VerdictDamaged, []Check{CheckPartChecksum, CheckPartUnreadable}, ""},
+		{"part of another table", func(t *testing.T, root string) []string {
+			dir := filepath.Join(root, "ds")
+			s.writeShard(t, dir, nil)
+			// An mx_hosts part in the place of a domains part, and the
+			// manifest's size and SHA-256 made to match it.
+			data, _ := os.ReadFile(firstPart(t, dir, TableMXHosts))
+			os.WriteFile(firstPart(t, dir, TableDomains), data, 0o644)
+			editManifest(t, dir, func(m *Manifest) {
+				for _, p := range m.Parts {
+					if p.Table == TableMXHosts {
+						m.Parts[0].Bytes, m.Parts[0].SHA256 = p.Bytes, p.SHA256
+					}
+				}
+			})
+			return []string{"ds"}
+		}, VerdictDamaged, []Check{CheckPartUnreadable}, "not a part of table domains (danescan.table is mx_hosts)"},
+		{"part with a column of another type", func(t *testing.T, root string) []string {
+			dir := filepath.Join(root, "ds")
+			s.writeShard(t, dir, nil)
+			writeOddPart(t, dir, "domains/part-00050.parquet")
+			return []string{"ds"}
+		}, VerdictDamaged, []Check{CheckPartUnreadable}, "column input_line: type utf8, want int64"},
 		{"unlisted part", func(t *testing.T, root string) []string {
 			s.writeShard(t, filepath.Join(root, "ds"), nil)
 			data, _ := os.ReadFile(firstPart(t, filepath.Join(root, "ds"), TableDomains))
@@ -222,6 +251,11 @@ func TestVerify(t *testing.T) {
 			editManifest(t, filepath.Join(root, "ds"), func(m *Manifest) { m.Parts[0].Path = "domains/../../../etc/passwd" })
 			return []string{"ds"}
 		}, VerdictDamaged, []Check{CheckManifest, CheckUnlistedPart}, "not <table>/part-NNNNN.parquet"},
+		{"unlisted part of a killed scan", func(t *testing.T, root string) []string {
+			s.writeShard(t, filepath.Join(root, "ds"), nil)
+			editManifest(t, filepath.Join(root, "ds"), func(m *Manifest) { m.Complete, m.Ended, m.Parts = false, time.Time{}, m.Parts[1:] })
+			return []string{"ds"}
+		}, VerdictIncomplete, []Check{CheckIncomplete, CheckUnlistedPart}, "finished after the last manifest"},
 		{"incomplete", func(t *testing.T, root string) []string {
 			s.writeShard(t, filepath.Join(root, "ds"), nil)
 			editManifest(t, filepath.Join(root, "ds"), func(m *Manifest) { m.Complete, m.InterruptedBy = false, "SIGINT" })
@@ -437,4 +471,38 @@ func TestFindDatasets(t *testing.T) {
 			t.Errorf("FindDatasets(%s) = %v; want one line saying %q", tt.path, err, tt.want)
 		}
 	}
+}
+
+// writeOddPart writes a domains part whose input_line column is a string,
+// with the metadata of a good part and no rows, at rel in the dataset in
+// dir, and lists it in the manifest.
+func writeOddPart(t *testing.T, dir, rel string) {
+	t.Helper()
+	p, err := planFor[Domain](TableDomains)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := slices.Clone(p.schema.Fields())
+	for i, f := range fields {
+		if f.Name == "input_line" {
+			fields[i].Type = arrow.BinaryTypes.String
+		}
+	}
+	var buf bytes.Buffer
+	fw, err := pqarrow.NewFileWriter(arrow.NewSchema(fields, nil), &buf, parquet.NewWriterProperties(), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.AppendKeyValueMetadata(MetaSchemaVersion, SchemaVersion)
+	fw.AppendKeyValueMetadata(MetaTable, TableDomains)
+	if err := fw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(rel)), buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	editManifest(t, dir, func(m *Manifest) {
+		m.Parts = append(m.Parts, Part{Table: TableDomains, Path: rel, Bytes: int64(buf.Len()), SHA256: hex.EncodeToString(sum[:])})
+	})
 }
