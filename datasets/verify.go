@@ -233,20 +233,20 @@ func Verify(ctx context.Context, paths []string) (*Verification, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &Verification{Verdict: VerdictIntact, Findings: []VerifyFinding{}}
+	v := &Verification{Verdict: VerdictIntact, Scans: []VerifiedScan{}, Findings: []VerifyFinding{}}
 	for _, dir := range dirs {
-		d, fs, err := verifyDataset(ctx, dir)
+		d, found, err := verifyDataset(ctx, dir)
 		if err != nil {
 			return nil, err
 		}
 		v.Datasets = append(v.Datasets, d)
-		v.Findings = append(v.Findings, fs...)
+		v.Findings = append(v.Findings, found...)
 		v.Verdict = worse(v.Verdict, d.Verdict)
 	}
 	for _, s := range groupScans(v.Datasets) {
-		sum, fs := verifyScan(s)
+		sum, found := verifyScan(s)
 		v.Scans = append(v.Scans, sum)
-		v.Findings = append(v.Findings, fs...)
+		v.Findings = append(v.Findings, found...)
 		v.Verdict = worse(v.Verdict, sum.Verdict)
 	}
 	return v, nil
@@ -546,7 +546,7 @@ func readPartRows(ctx context.Context, table, name, scanID string, dom *domainCh
 	if err != nil {
 		return r, err
 	}
-	// col returns the position of the named column.
+	// col holds the position of each column of the table in the file.
 	col := map[string]int{}
 	for _, want := range p.schema.Fields() {
 		idx := schema.FieldIndices(want.Name)
