@@ -257,10 +257,12 @@ func Verify(ctx context.Context, paths []string) (*Verification, error) {
 const maxDepth = 3
 
 // FindDatasets returns the dataset directories at paths, in the order of
-// paths and by name below each, each once: a path that is a dataset (it
+// paths and by name below each, each once (however many paths or links
+// lead to it): a path that is a dataset (it
 // holds manifest.json, or one of the table folders) is one; another
 // directory is searched for datasets down to three levels (a directory of
-// shard datasets, scan=.../shard=...). It returns an error, naming the
+// shard datasets, scan=.../shard=...; a symbolic link to a dataset counts,
+// other links are not followed). It returns an error, naming the
 // path, when a path does not exist, is not a directory or holds no dataset.
 func FindDatasets(paths []string) ([]string, error) {
 	var dirs []string
@@ -273,39 +275,21 @@ func FindDatasets(paths []string) ([]string, error) {
 		if !fi.IsDir() {
 			return nil, fmt.Errorf("%s is not a directory (give a dataset directory or a directory of datasets)", p)
 		}
-		var found []string
-		err = filepath.WalkDir(p, func(dir string, e fs.DirEntry, err error) error {
-			if err != nil {
-				return err
+		found := []string{p}
+		if !isDataset(p) {
+			if found, err = findBelow(p); err != nil {
+				return nil, fmt.Errorf("%s: %w", p, unwrapPath(err))
 			}
-			if !e.IsDir() {
-				return nil
-			}
-			depth := 0
-			if rel, err := filepath.Rel(p, dir); err == nil && rel != "." {
-				depth = strings.Count(rel, string(filepath.Separator)) + 1
-			}
-			if depth > 0 && strings.HasPrefix(e.Name(), ".") {
-				return filepath.SkipDir
-			}
-			if isDataset(dir) {
-				found = append(found, dir)
-				return filepath.SkipDir
-			}
-			if depth >= maxDepth {
-				return filepath.SkipDir
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, unwrapPath(err))
 		}
 		if len(found) == 0 {
 			return nil, fmt.Errorf("%s holds no dataset (no %s, no table folder, nor directories of datasets)", p, ManifestName)
 		}
 		for _, d := range found {
-			key := d
-			if abs, err := filepath.Abs(d); err == nil {
+			key := d // the same dataset by another path or link is one
+			if real, err := filepath.EvalSymlinks(d); err == nil {
+				key = real
+			}
+			if abs, err := filepath.Abs(key); err == nil {
 				key = abs
 			}
 			if !seen[key] {
@@ -315,6 +299,48 @@ func FindDatasets(paths []string) ([]string, error) {
 		}
 	}
 	return dirs, nil
+}
+
+// findBelow returns the datasets in the directories below root, down to
+// maxDepth levels, in name order.
+func findBelow(root string) ([]string, error) {
+	var found []string
+	// A trailing separator makes WalkDir follow root when it is a link.
+	err := filepath.WalkDir(root+string(filepath.Separator), func(dir string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.Type()&fs.ModeSymlink != 0 {
+			// A link to a dataset counts (shards gathered by links);
+			// links are not followed further.
+			if fi, err := os.Stat(dir); err == nil && fi.IsDir() && isDataset(dir) {
+				found = append(found, dir)
+			}
+			return nil
+		}
+		if !e.IsDir() {
+			return nil
+		}
+		depth := 0
+		if rel, err := filepath.Rel(root, dir); err == nil && rel != "." {
+			depth = strings.Count(rel, string(filepath.Separator)) + 1
+		}
+		if depth == 0 {
+			return nil
+		}
+		if strings.HasPrefix(e.Name(), ".") {
+			return filepath.SkipDir
+		}
+		if isDataset(dir) {
+			found = append(found, dir)
+			return filepath.SkipDir
+		}
+		if depth >= maxDepth {
+			return filepath.SkipDir
+		}
+		return nil
+	})
+	return found, err
 }
 
 // isDataset reports whether dir holds manifest.json or a table folder.

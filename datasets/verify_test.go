@@ -282,7 +282,8 @@ func TestVerify(t *testing.T) {
 		}, VerdictDamaged, []Check{CheckShardDuplicate}, "2 datasets hold the whole scan"},
 		{"a dataset given twice is one", func(t *testing.T, root string) []string {
 			s.writeShard(t, filepath.Join(root, "a"), nil)
-			return []string{"a", ".", "./a/"}
+			os.Symlink(filepath.Join(root, "a"), filepath.Join(root, "link"))
+			return []string{"a", ".", "./a/", "link"}
 		}, VerdictIntact, nil, ""},
 		{"domain row duplicated across shards", func(t *testing.T, root string) []string {
 			dir := filepath.Join(root, "scan")
@@ -451,6 +452,12 @@ func TestFindDatasets(t *testing.T) {
 	os.MkdirAll(filepath.Join(root, "empty", "x"), 0o755)
 	os.MkdirAll(filepath.Join(root, "deep", "1", "2", "3"), 0o755)
 	s.writeShard(t, filepath.Join(root, "deep", "1", "2", "3", "ds"), nil)
+	if err := os.Symlink(filepath.Join(root, "deep", "1", "2", "3", "ds"), filepath.Join(root, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(root, "deep"), filepath.Join(root, "link-deep")); err != nil {
+		t.Fatal(err)
+	}
 	got, err := FindDatasets([]string{root})
 	if err != nil {
 		t.Fatal(err)
@@ -458,8 +465,21 @@ func TestFindDatasets(t *testing.T) {
 	for i := range got {
 		got[i], _ = filepath.Rel(root, got[i])
 	}
-	if d := diff([]string{"b", "scan=a/shard=0", "scan=a/shard=1"}, got); d != "" {
+	if d := diff([]string{"b", "link", "scan=a/shard=0", "scan=a/shard=1"}, got); d != "" {
 		t.Errorf("FindDatasets %s", d)
+	}
+	if err := os.Symlink(filepath.Join(root, "scan=a"), filepath.Join(root, "link-scan")); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{filepath.Join(root, "link-scan"), filepath.Join(root, "link-scan") + "/", filepath.Join(root, "scan=a", "shard=1"), filepath.Join(root, "link")} {
+		got, err := FindDatasets([]string{p})
+		want := 1
+		if strings.Contains(p, "link-scan") {
+			want = 2
+		}
+		if err != nil || len(got) != want || strings.Contains(strings.Join(got, " "), "//") {
+			t.Errorf("FindDatasets(%s) = %q, %v; want %d datasets", p, got, err, want)
+		}
 	}
 	file := filepath.Join(root, "b", ManifestName)
 	for _, tt := range []struct{ path, want string }{
