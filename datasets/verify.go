@@ -253,15 +253,16 @@ func Verify(ctx context.Context, paths []string) (*Verification, error) {
 }
 
 // maxDepth is how many directory levels below a path given FindDatasets
-// searches for datasets.
-const maxDepth = 3
+// searches for datasets (as danescan analyze: a directory of shards, or
+// of scans of shards).
+const maxDepth = 2
 
 // FindDatasets returns the dataset directories at paths, in the order of
 // paths and by name below each, each once (however many paths or links
 // lead to it): a path that is a dataset (it
 // holds manifest.json, or one of the table folders) is one; another
-// directory is searched for datasets down to three levels (a directory of
-// shard datasets, scan=.../shard=...; a symbolic link to a dataset counts,
+// directory is searched for datasets one and two levels down (a directory
+// of shard datasets, scan=.../shard=...; a symbolic link to a dataset counts,
 // other links are not followed). It returns an error, naming the
 // path, when a path does not exist, is not a directory or holds no dataset.
 func FindDatasets(paths []string) ([]string, error) {
