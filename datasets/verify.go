@@ -783,6 +783,9 @@ func verifyScan(ds []*VerifiedDataset) (VerifiedScan, []VerifyFinding) {
 	}
 	checkShards(sharded, &s, add)
 	checkSameInputs(ds, add)
+	if len(whole) == 0 {
+		checkEntriesSplit(sharded, s, add)
+	}
 	s.Findings += len(findings)
 	return s, findings
 }
@@ -870,6 +873,29 @@ func checkSameInputs(ds []*VerifiedDataset, add func(Check, Verdict, string, ...
 			add(CheckCounts, VerdictDamaged, "%s read %d input entries (entries + other_shards), %s read %d: every shard reads the whole input",
 				d.Dir, t.Entries+t.OtherShards, entRef.Dir, rt.Entries+rt.OtherShards)
 		}
+	}
+}
+
+// checkEntriesSplit checks, when every shard 0..N-1 is there once and
+// complete, that the entries they took (counts.entries) add up to the
+// entries each read (entries + other_shards): every input entry taken by
+// exactly one shard.
+func checkEntriesSplit(sharded []*VerifiedDataset, s VerifiedScan, add func(Check, Verdict, string, ...any)) {
+	if s.ShardCount == 0 || s.Shards != s.ShardCount || len(sharded) != s.ShardCount {
+		return
+	}
+	var taken int64
+	for _, d := range sharded {
+		t := d.Manifest.Counts.Totals
+		if !d.Complete || t == nil {
+			return
+		}
+		taken += t.Entries
+	}
+	t := sharded[0].Manifest.Counts.Totals
+	if read := t.Entries + t.OtherShards; taken != read {
+		add(CheckCounts, VerdictDamaged, "the %d shards took %d input entries in all (counts.entries), but the input has %d (entries + other_shards of %s): every entry belongs to exactly one shard",
+			s.ShardCount, taken, read, sharded[0].Dir)
 	}
 }
 

@@ -299,7 +299,7 @@ func TestVerify(t *testing.T) {
 			os.RemoveAll(filepath.Join(dir, "shard-3"))
 			s.writeShard(t, filepath.Join(dir, "shard-3"), &Shard{Index: 3, Count: 4}, stray)
 			return []string{"scan"}
-		}, VerdictDamaged, []Check{CheckWrongShard}, "is in shard 3/4, but belongs to shard 0/4"},
+		}, VerdictDamaged, []Check{CheckCounts, CheckWrongShard}, "is in shard 3/4, but belongs to shard 0/4"},
 		{"domain twice in a dataset", func(t *testing.T, root string) []string {
 			s.writeShard(t, filepath.Join(root, "ds"), nil, Domain{ScanID: s.id, Input: "D001.example", Domain: "d001.example", InputLine: 99})
 			return []string{"ds"}
@@ -325,6 +325,13 @@ func TestVerify(t *testing.T) {
 			editManifest(t, filepath.Join(root, "scan", "shard-1"), func(m *Manifest) { m.Counts.OtherShards += 3 })
 			return []string{"scan"}
 		}, VerdictDamaged, []Check{CheckCounts}, "every shard reads the whole input"},
+		{"shards that took entries of others", func(t *testing.T, root string) []string {
+			s.writeShards(t, filepath.Join(root, "scan"), 2)
+			for k := range 2 {
+				editManifest(t, filepath.Join(root, "scan", fmt.Sprintf("shard-%d", k)), func(m *Manifest) { m.Counts.Entries++; m.Counts.OtherShards-- })
+			}
+			return []string{"scan"}
+		}, VerdictDamaged, []Check{CheckCounts}, "the 2 shards took 64 input entries in all (counts.entries), but the input has 62"},
 		{"rows of another scan", func(t *testing.T, root string) []string {
 			other := s
 			other.id = "scan-w"

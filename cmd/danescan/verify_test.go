@@ -207,7 +207,8 @@ func TestVerify(t *testing.T) {
 				m.Counts.Entries++
 				m.Counts.OtherShards--
 			})
-		}, exitDamaged, []string{"shard-1: damaged [wrong_shard]: ", "is in shard 1/4, but belongs to shard 0/4"}},
+		}, exitDamaged, []string{"shard-1: damaged [wrong_shard]: ", "is in shard 1/4, but belongs to shard 0/4",
+			"damaged [counts]: the 4 shards took 203 input entries in all"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
