@@ -160,6 +160,9 @@ type VerifiedDataset struct {
 	Findings int              `json:"findings"`
 	// Manifest is the manifest read; nil when it could not be read.
 	Manifest *Manifest `json:"-"`
+	// badShard is set when the manifest's shard is not K/N with
+	// 0 <= K < N <= MaxShards: the dataset is left out of its scan.
+	badShard bool
 }
 
 // VerifiedScan is Verify's summary of the datasets of one scan id.
@@ -396,6 +399,10 @@ func verifyDataset(ctx context.Context, dir string) (VerifiedDataset, []VerifyFi
 	}
 	c.sum.Manifest = m
 	c.sum.ScanID, c.sum.Shard, c.sum.SchemaVersion, c.sum.Complete, c.sum.Parts = m.ScanID, m.Shard, m.SchemaVersion, m.Complete, len(m.Parts)
+	if sh := m.Shard; sh != nil && (sh.Count < 1 || sh.Count > MaxShards || sh.Index < 0 || sh.Index >= sh.Count) {
+		c.add(CheckManifest, VerdictDamaged, "", "shard %d/%d is not a shard (want K/N with 0 <= K < N <= %d)", sh.Index, sh.Count, MaxShards)
+		c.sum.badShard = true
+	}
 	if !m.Complete {
 		why := "the scan did not finish"
 		switch {
@@ -425,6 +432,9 @@ func verifyDataset(ctx context.Context, dir string) (VerifiedDataset, []VerifyFi
 		}
 		listed[p.Path] = true
 		name := filepath.Join(dir, filepath.FromSlash(p.Path))
+		// Only the bytes the manifest lists are decoded: a damaged part
+		// can make the Parquet decoder allocate without bound (a corrupt
+		// ARROW:schema in the footer), which no recover catches.
 		if !checkPartSum(c, p, name) || !contents {
 			continue
 		}
@@ -498,8 +508,8 @@ func checkPartPath(c *datasetCheck, p Part, listed map[string]bool) bool {
 	return true
 }
 
-// checkPartSum reports whether the part p is at name; it adds the
-// findings when it is not, or when its size or SHA-256 is not p's.
+// checkPartSum reports whether the part p is at name with its size and
+// SHA-256; it adds the finding when not.
 func checkPartSum(c *datasetCheck, p Part, name string) bool {
 	f, err := os.Open(name)
 	if err != nil {
@@ -517,7 +527,8 @@ func checkPartSum(c *datasetCheck, p Part, name string) bool {
 		return false
 	}
 	if got := sum.sum(); sum.n != p.Bytes || got != p.SHA256 {
-		c.add(CheckPartChecksum, VerdictDamaged, p.Path, "%d bytes, sha256 %s; the manifest says %d bytes, sha256 %s", sum.n, got, p.Bytes, p.SHA256)
+		c.add(CheckPartChecksum, VerdictDamaged, p.Path, "%d bytes, sha256 %s; the manifest says %d bytes, sha256 %s (its rows are not read)", sum.n, got, p.Bytes, p.SHA256)
+		return false
 	}
 	return true
 }
@@ -670,7 +681,7 @@ type domainCheck struct {
 
 func newDomainCheck(c *datasetCheck, m *Manifest) *domainCheck {
 	d := &domainCheck{c: c, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, seen: map[[2]uint64]struct{}{}}
-	if m.Shard != nil {
+	if m.Shard != nil && !c.sum.badShard {
 		d.shard = *m.Shard
 	}
 	return d
@@ -730,7 +741,7 @@ func groupScans(ds []VerifiedDataset) [][]*VerifiedDataset {
 	at := map[string]int{}
 	for i := range ds {
 		d := &ds[i]
-		if d.Manifest == nil {
+		if d.Manifest == nil || d.badShard {
 			continue
 		}
 		j, ok := at[d.ScanID]
