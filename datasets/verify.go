@@ -97,7 +97,8 @@ const (
 	CheckUnlistedPart Check = "unlisted_part"
 	// CheckCounts: the rows of a complete dataset are not what its counts
 	// say (one domains row per input entry), or the shards of one scan
-	// read different numbers of entries (damaged).
+	// read different numbers of entries, or did not take each entry once
+	// (damaged).
 	CheckCounts Check = "counts"
 	// CheckDuplicateDomain: a domain has more than one row (damaged).
 	CheckDuplicateDomain Check = "duplicate_domain"
@@ -228,9 +229,12 @@ const (
 // counts.invalid + counts.excluded, the same as counts.rows_domains) and
 // the mx_hosts and endpoints rows its counts say; no domain twice, each
 // row in the shard its name belongs to. Then, per scan id, that shards
-// 0..N-1 are each there once, with the same N, inputs and schema version.
-// Every problem is a VerifyFinding; the error is for paths that hold no
-// dataset, and for ctx ending (the work done so far is then lost).
+// 0..N-1 are each there once, with the same N, inputs and schema version,
+// and took every input entry once. With the shard check, no domain twice
+// in a dataset means no domain twice in the scan: a copy in another shard
+// is in a shard it does not belong to. Every problem is a VerifyFinding;
+// the error is for paths that hold no dataset, and for ctx ending (the
+// work done so far is then lost).
 func Verify(ctx context.Context, paths []string) (*Verification, error) {
 	dirs, err := FindDatasets(paths)
 	if err != nil {
