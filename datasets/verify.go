@@ -118,6 +118,13 @@ const (
 	CheckShardMismatch Check = "shard_mismatch"
 )
 
+// Checks returns the values of Check.
+func Checks() []Check {
+	return []Check{CheckManifest, CheckSchemaVersion, CheckIncomplete, CheckPartMissing, CheckPartChecksum, CheckPartUnreadable,
+		CheckPartRows, CheckUnlistedPart, CheckCounts, CheckDuplicateDomain, CheckWrongShard, CheckShardMissing,
+		CheckShardDuplicate, CheckShardMismatch}
+}
+
 // VerifyFinding is one thing Verify found.
 type VerifyFinding struct {
 	Check   Check   `json:"check"`

@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -542,4 +543,23 @@ func writeOddPart(t *testing.T, dir, rel string) {
 	editManifest(t, dir, func(m *Manifest) {
 		m.Parts = append(m.Parts, Part{Table: TableDomains, Path: rel, Bytes: int64(buf.Len()), SHA256: hex.EncodeToString(sum[:])})
 	})
+}
+
+// TestVerifyChecksDocumented: the README's table of checks has every check,
+// with the verdict it gives.
+func TestVerifyChecksDocumented(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	verdicts := map[Check]Verdict{
+		CheckManifest: VerdictDamaged, CheckSchemaVersion: VerdictUnsupported, CheckIncomplete: VerdictIncomplete,
+		CheckShardMissing: VerdictIncomplete,
+	}
+	for _, c := range Checks() {
+		v := cmp.Or(verdicts[c], VerdictDamaged)
+		if row := fmt.Sprintf("| `%s` | %s |", c, v); !strings.Contains(string(readme), row) {
+			t.Errorf("README.md has no row %q", row)
+		}
+	}
 }
