@@ -113,9 +113,9 @@ func manifestWhen(t *testing.T, p *proc, dir string, ok func(*datasets.Manifest)
 }
 
 // checkIntact checks what every reader of the dataset in dir relies on:
-// when there is a manifest, it parses and danescan verify finds no damage,
-// and every table reads. It returns the manifest, nil when there is none (allowed
-// only when allowNone).
+// when there is a manifest, it parses and danescan verify finds no damage
+// (datasets.Verify), and every table reads. It returns the manifest, nil
+// when there is none (allowed only when allowNone).
 func checkIntact(t *testing.T, dir string, allowNone bool) *datasets.Manifest {
 	t.Helper()
 	m, err := datasets.ReadManifest(dir)
