@@ -219,3 +219,31 @@ func TestLabRealistic(t *testing.T) {
 		t.Errorf("endpoint verdicts %v; want passes, and more not_applicable ones", statuses)
 	}
 }
+
+// TestLabPopulationFlag: an unknown --population is a one-line usage
+// error of lab and lab serve, before anything is generated or written,
+// and the help names both populations.
+func TestLabPopulationFlag(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "out")
+	for _, tt := range []struct {
+		cmd  string
+		args []string
+	}{
+		{"danescan lab", []string{"lab", "--population", "real", "--domains", "50", "--out", out}},
+		{"danescan lab serve", []string{"lab", "serve", "--population", "real", "--domains", "50", "--smtp=false"}},
+	} {
+		code, stdout, stderr := runCLI(t, tt.args...)
+		want := tt.cmd + `: --population: unknown population "real" (want realistic or stress)` + "\n"
+		if code != exitUsage || stdout != "" || stderr != want {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want %d and %q", tt.args, code, stdout, stderr, exitUsage, want)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("lab with a bad --population wrote %s", out)
+	}
+	_, _, help := runCLI(t, "lab", "-h")
+	if !strings.Contains(help, "-population") || !strings.Contains(help, "realistic") || !strings.Contains(help, "stress") {
+		t.Errorf("lab -h does not describe --population:\n%s", help)
+	}
+}
