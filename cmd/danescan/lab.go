@@ -39,6 +39,7 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	domains := fs.Int("domains", 2000, "number of domains in the simulated internet")
 	seed := fs.Uint64("seed", 1, "seed of the generated population (same seed, same world)")
+	popName := fs.String("population", "realistic", populationUsage)
 	noReport := fs.Bool("no-report", false, "do not write the report (OUT/report/) after the scan")
 	fs.BoolVar(&f.dnssec, "dnssec", true, "sign the world and validate it from its own trust anchor; --dnssec=false scans an unsigned world without validation")
 	validate := fs.Bool("validate", true, "with --dnssec, validate; --validate=false scans the same signed world without validation (to measure what validation costs)")
@@ -56,6 +57,11 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "danescan lab: --out must not be empty")
 		return exitUsage
 	}
+	pop, err := lab.ParsePopulation(*popName)
+	if err != nil {
+		fmt.Fprintf(stderr, "danescan lab: --population: %v\n", err)
+		return exitUsage
+	}
 	// A lab dataset is cheap to make again: running the quick start twice
 	// replaces the previous one instead of failing.
 	f.replace = true
@@ -63,7 +69,7 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	genStart := time.Now()
 	signed := f.dnssec
 	f.dnssec = signed && *validate
-	world, err := lab.Generate(lab.Config{Domains: *domains, Seed: *seed, DNSSEC: signed})
+	world, err := lab.Generate(lab.Config{Domains: *domains, Seed: *seed, DNSSEC: signed, Population: pop})
 	if err != nil {
 		fmt.Fprintf(stderr, "danescan lab: %v\n", err)
 		return exitUsage
@@ -106,12 +112,12 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		defer smtp.Close()
 	}
 	live := tuneGC()
-	logger.Info("lab ready", "heap_mib", live>>20, "domains", *domains, "seed", *seed, "resolver", srv.Addr(), "generate", genTime.Round(time.Millisecond).String(), "load", (time.Since(genStart) - genTime).Round(time.Millisecond).String())
+	logger.Info("lab ready", "heap_mib", live>>20, "domains", *domains, "seed", *seed, "population", pop.String(), "resolver", srv.Addr(), "generate", genTime.Round(time.Millisecond).String(), "load", (time.Since(genStart) - genTime).Round(time.Millisecond).String())
 
 	// With --dnssec the world is signed and validated from its own root's
 	// DS, never from the IANA anchors (the lab's root is not the real one).
 	cfg := f.config([]string{srv.Addr()}, append([]string{"danescan", "lab"}, args...), logger)
-	cfg.Extra = map[string]any{"lab_domains": *domains, "lab_seed": *seed, "lab_dnssec": signed}
+	cfg.Extra = map[string]any{"lab_domains": *domains, "lab_seed": *seed, "lab_dnssec": signed, "lab_population": pop.String()}
 	if smtp != nil {
 		// The world's MX addresses are documentation addresses, served
 		// only through the lab's in-process Dial.
@@ -125,6 +131,9 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// The lab ends with the report of the scan it made.
 	return analyzeInto(ctx, []string{f.out}, filepath.Join(f.out, "report"), stdout, stderr, "danescan lab")
 }
+
+// populationUsage describes the --population flag of lab and lab serve.
+const populationUsage = "the simulated internet: realistic (calibrated on published measurements: few signed zones, RSA/SHA-256 first, a few large mail providers, TLSA mostly at DANE hosters) or stress (today's stress world: about 90% signed, mostly Ed25519, every special case of the lab once)"
 
 // tuneGC is called once the world is generated, loaded and signed, and
 // returns the live heap. The world is a large heap of DNS records that
@@ -153,6 +162,7 @@ func cmdLabServe(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.SetOutput(stderr)
 	domains := fs.Int("domains", 2000, "number of domains in the simulated internet")
 	seed := fs.Uint64("seed", 1, "seed of the generated population")
+	popName := fs.String("population", "realistic", populationUsage)
 	dir := fs.String("dir", "", "folder for the domain list and zone files (default: a new temporary folder, removed at exit)")
 	listen := fs.String("listen", "127.0.0.1:0", "loopback address for the resolver (UDP and TCP)")
 	signed := fs.Bool("dnssec", true, "sign the world (its trust anchor is written beside the zone files)")
@@ -173,7 +183,12 @@ func cmdLabServe(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if !*serveSMTP && !smtpSet {
 		fmt.Fprintln(stderr, "danescan lab serve: not root, so the mail servers are not served (they need port 25 on 127.x.y.z); the scan runs with --no-smtp")
 	}
-	world, err := lab.Generate(lab.Config{Domains: *domains, Seed: *seed, DNSSEC: *signed, Loopback: *serveSMTP})
+	pop, err := lab.ParsePopulation(*popName)
+	if err != nil {
+		fmt.Fprintf(stderr, "danescan lab serve: --population: %v\n", err)
+		return exitUsage
+	}
+	world, err := lab.Generate(lab.Config{Domains: *domains, Seed: *seed, DNSSEC: *signed, Loopback: *serveSMTP, Population: pop})
 	if err != nil {
 		fmt.Fprintf(stderr, "danescan lab serve: %v\n", err)
 		return exitUsage

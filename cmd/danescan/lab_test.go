@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -11,9 +12,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/danescan/danescan/datasets"
+	"github.com/danescan/danescan/scanner/lab"
 )
 
-// TestLabServeSMTP runs `lab serve` as root, with its mail servers on
+// TestLabServeSMTP runs `lab serve` (the stress population, which has
+// every special case) as root, with its mail servers on
 // 127.x.y.z port 25, and the scan command it prints, in process: the scan
 // reaches every special case over real TCP and excludes the IPv6
 // addresses.
@@ -28,7 +33,7 @@ func TestLabServeSMTP(t *testing.T) {
 	var stderr bytes.Buffer
 	code := make(chan int, 1) // written by the lab serve goroutine, read below
 	go func() {
-		code <- cmdLabServe(ctx, []string{"--domains", "1000", "--dir", filepath.Join(dir, "lab")}, pw, &stderr)
+		code <- cmdLabServe(ctx, []string{"--domains", "1000", "--population", "stress", "--dir", filepath.Join(dir, "lab")}, pw, &stderr)
 		pw.Close()
 	}()
 	var head []string
@@ -97,12 +102,150 @@ func TestLabServePortInUse(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	code := cmdLabServe(ctx, []string{"--domains", "300", "--dir", filepath.Join(t.TempDir(), "lab")}, &stdout, &stderr)
+	code := cmdLabServe(ctx, []string{"--domains", "300", "--population", "stress", "--dir", filepath.Join(t.TempDir(), "lab")}, &stdout, &stderr)
 	if code == exitOK {
 		t.Fatalf("lab serve exited 0 with 127.0.2.2:25 taken:\n%s", stdout.String())
 	}
 	msg := strings.TrimSpace(stderr.String())
 	if !strings.Contains(msg, "127.0.2.2:25") || !strings.Contains(msg, "address already in use") || strings.Count(msg, "\n") > 0 {
 		t.Errorf("stderr %q: want one line naming 127.0.2.2:25 and the address in use", msg)
+	}
+}
+
+// TestLabRealistic runs `danescan lab` with its default population, the
+// realistic one, and checks the dataset against the world's truth: the
+// DNSSEC status of every domain's MX lookup, every endpoint's probe
+// failure and DANE verdict, every MX host's TLSA lookup and every
+// domain's DANE roll-up; and that the world differs from the stress one
+// (few signed zones, RSA keys in the DNSKEY records).
+func TestLabRealistic(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "out")
+	// A 2 s timeout: on a loaded machine the lab's 500 ms default lets
+	// some lookups of a parallel test run time out (indeterminate).
+	code, stdout, stderr := runCLI(t, "lab", "--domains", "1500", "--seed", "3", "--timeout", "2s", "--out", out, "--quiet", "--no-report")
+	if code != exitOK {
+		t.Fatalf("lab exited %d:\n%s\n%s", code, stdout, stderr)
+	}
+	w, err := lab.Generate(lab.Config{Domains: 1500, Seed: 3, DNSSEC: true, Population: lab.Realistic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := datasets.ReadManifest(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(m.Config["lab_population"]); got != "realistic" {
+		t.Errorf("manifest lab_population %q; want realistic", got)
+	}
+	doms, err := datasets.ReadTable[datasets.Domain](out, datasets.TableDomains)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts, err := datasets.ReadTable[datasets.MXHost](out, datasets.TableMXHosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eps, err := datasets.ReadTable[datasets.Endpoint](out, datasets.TableEndpoints)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byLine := map[int64]datasets.Domain{}
+	for _, d := range doms {
+		byLine[d.InputLine] = d
+	}
+	secure, checked, rollups := 0, 0, 0
+	for i, truth := range w.Domains() {
+		d, ok := byLine[int64(i+1)]
+		if !ok || truth.DNSSEC == "" {
+			continue
+		}
+		if d.Failure == "" && truth.Kind == lab.KindMX {
+			checked++
+			if d.MX.DNSSEC != truth.DNSSEC {
+				t.Errorf("%s: MX dnssec %q (%s); want %q (%s)", truth.Name, d.MX.DNSSEC, d.MX.DNSSECReason, truth.DNSSEC, truth.DNSSECReason)
+			}
+			if truth.DNSSEC == "secure" {
+				secure++
+			}
+		}
+		if d.Failure == "" && len(d.MXHosts) > 0 && truth.DANE != "" {
+			rollups++
+			if string(d.DANE) != truth.DANE {
+				t.Errorf("%s: dane %q (%s); want %q (%s)", truth.Name, d.DANE, d.DANEReason, truth.DANE, truth.DANEReason)
+			}
+		}
+	}
+	// The realistic world has about 11% signed zones (the stress one 90%).
+	if checked < 1000 || secure*100 > checked*25 || secure*100 < checked*4 {
+		t.Errorf("%d of %d MX domains secure; want about 11%%", secure, checked)
+	}
+	if rollups < 1000 {
+		t.Errorf("%d DANE roll-ups checked; want most of the 1500 domains", rollups)
+	}
+	for _, h := range hosts {
+		truth, ok := w.Host(h.Host, true)
+		if !ok {
+			continue
+		}
+		got := lab.HostTruth{Host: h.Host, TLSARecords: len(h.TLSA.Records), TLSAState: string(h.TLSAState)}
+		if truth.TLSADNSSEC != "" {
+			got.TLSADNSSEC = h.TLSA.DNSSEC
+		}
+		if truth.TLSAReason != "" {
+			got.TLSAReason = h.TLSA.DNSSECReason
+		}
+		if got != truth {
+			t.Errorf("%s: mx_hosts TLSA (-want +got):\n-%+v\n+%+v", h.Host, truth, got)
+		}
+	}
+	statuses := map[string]int{}
+	for _, e := range eps {
+		var truth *lab.EndpointTruth
+		for _, tr := range w.Endpoints(e.Host, true) {
+			if tr.Address == e.Address {
+				truth = &tr
+			}
+		}
+		if truth == nil {
+			t.Errorf("%s %s: an endpoint the world does not have", e.Host, e.Address)
+			continue
+		}
+		if e.Failure != truth.Probe || string(e.DANEStatus) != truth.DANEStatus || e.DANEReason != truth.DANEReason {
+			t.Errorf("%s %s: failure %q, dane %s %q; want failure %q, dane %s %q", e.Host, e.Address, e.Failure, e.DANEStatus, e.DANEReason, truth.Probe, truth.DANEStatus, truth.DANEReason)
+		}
+		statuses[string(e.DANEStatus)]++
+	}
+	t.Logf("checked %d secure %d rollups %d hosts %d endpoints %v", checked, secure, rollups, len(hosts), statuses)
+	if statuses["pass"] == 0 || statuses["not_applicable"] <= statuses["pass"] {
+		t.Errorf("endpoint verdicts %v; want passes, and more not_applicable ones", statuses)
+	}
+}
+
+// TestLabPopulationFlag: an unknown --population is a one-line usage
+// error of lab and lab serve, before anything is generated or written,
+// and the help names both populations.
+func TestLabPopulationFlag(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "out")
+	for _, tt := range []struct {
+		cmd  string
+		args []string
+	}{
+		{"danescan lab", []string{"lab", "--population", "real", "--domains", "50", "--out", out}},
+		{"danescan lab serve", []string{"lab", "serve", "--population", "real", "--domains", "50", "--smtp=false"}},
+	} {
+		code, stdout, stderr := runCLI(t, tt.args...)
+		want := tt.cmd + `: --population: unknown population "real" (want realistic or stress)` + "\n"
+		if code != exitUsage || stdout != "" || stderr != want {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want %d and %q", tt.args, code, stdout, stderr, exitUsage, want)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("lab with a bad --population wrote %s", out)
+	}
+	_, _, help := runCLI(t, "lab", "-h")
+	if !strings.Contains(help, "-population") || !strings.Contains(help, "realistic") || !strings.Contains(help, "stress") {
+		t.Errorf("lab -h does not describe --population:\n%s", help)
 	}
 }

@@ -481,7 +481,7 @@ func TestLab(t *testing.T) {
 
 	// The same seed gives the same world: the summary counts its distinct
 	// valid names.
-	w, err := lab.Generate(lab.Config{Domains: 300, Seed: 1})
+	w, err := lab.Generate(lab.Config{Domains: 300, Seed: 1, Population: lab.Realistic}) // the default population of danescan lab
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -135,7 +135,7 @@ func (w *World) DANECases() []DANECase {
 // the same as without cases.
 func (g *generator) assignCases() {
 	w := g.w
-	if g.cfg.Domains < minSpecial {
+	if g.cfg.Domains < minSpecial || g.cfg.Population == Realistic {
 		return
 	}
 	perm := g.caseRNG().Perm(len(w.entries))
@@ -692,7 +692,7 @@ func (w *World) secure(ref hostRef) bool {
 		return false
 	}
 	if ref.prov >= 0 {
-		return true
+		return !w.providers[ref.prov].unsigned
 	}
 	s := w.entries[ref.entry].sec
 	return s == secNSEC || s == secNSEC3

@@ -106,6 +106,31 @@ func tldSec(name string) (nsec3, optOut bool) {
 func (g *generator) secModes() {
 	w := g.w
 	r := rand.New(rand.NewPCG(g.cfg.Seed, 0x6c61622d646e7373)) // "lab-dnss"
+	if g.cfg.Population == Realistic {
+		g.secModesRealistic(r)
+	} else {
+		g.secModesStress(r)
+	}
+	byName := make(map[string]int32, len(w.entries))
+	for i := range w.entries {
+		byName[w.entries[i].name] = int32(i)
+	}
+	for i, idx := range g.lineEnt {
+		if idx < 0 {
+			continue
+		}
+		e := &w.entries[idx]
+		if e.cat == catAlias && e.target != "" {
+			e = &w.entries[byName[e.target]]
+		}
+		w.truth[i].DNSSEC, w.truth[i].DNSSECReason = g.secTruth(e)
+	}
+}
+
+// secModesStress gives one domain zone each broken mode, then draws the
+// mode of every other zone: about 90% signed.
+func (g *generator) secModesStress(r *rand.Rand) {
+	w := g.w
 	taken := make([]bool, len(w.entries))
 	perm := r.Perm(len(w.entries))
 	for _, b := range brokenModes {
@@ -145,20 +170,6 @@ func (g *generator) secModes() {
 		default:
 			e.sec = secNSEC
 		}
-	}
-	byName := make(map[string]int32, len(w.entries))
-	for i := range w.entries {
-		byName[w.entries[i].name] = int32(i)
-	}
-	for i, idx := range g.lineEnt {
-		if idx < 0 {
-			continue
-		}
-		e := &w.entries[idx]
-		if e.cat == catAlias && e.target != "" {
-			e = &w.entries[byName[e.target]]
-		}
-		w.truth[i].DNSSEC, w.truth[i].DNSSECReason = g.secTruth(e)
 	}
 }
 
@@ -213,6 +224,9 @@ var poolAlgs = []uint8{dns.ED25519, dns.ECDSAP256SHA256}
 func (g *generator) secKeys() {
 	w := g.w
 	n := min(keyPoolSize, len(w.entries))
+	if g.cfg.Population == Realistic {
+		w.rsaOps, _ = rsaOperators() // fixed keys: fails only on a bug, which the tests would notice
+	}
 	pool := make([][]signKey, len(poolAlgs))
 	for a := range pool {
 		pool[a] = make([]signKey, n)
@@ -263,6 +277,13 @@ func (w *World) newZoneSec(origin string, ref zoneRef, pool [][]signKey) *zoneSe
 	case zoneProvider:
 		alg = dns.ECDSAP256SHA256
 		zs.nsec3 = ref.index%3 == 2
+		if w.cfg.Population == Realistic {
+			if w.providers[ref.index].unsigned {
+				zs.mode = secUnsigned
+				return zs
+			}
+			alg = realisticAlg(origin)
+		}
 	case zoneDomain:
 		zs.mode = w.entries[ref.index].sec
 		zs.tlsaExpired = w.entries[ref.index].dcase == caseTLSABogus
@@ -277,6 +298,22 @@ func (w *World) newZoneSec(origin string, ref zoneRef, pool [][]signKey) *zoneSe
 		if ref.index%25 == 3 {
 			alg = dns.ECDSAP256SHA256
 		}
+		if w.cfg.Population == Realistic {
+			alg = realisticAlg(origin)
+			if alg == dns.RSASHA256 && zs.mode != secNSEC && zs.mode != secNSEC3 {
+				alg = dns.ECDSAP256SHA256 // the broken modes derive keys of their own: not RSA
+			}
+		}
+	}
+	if alg == dns.RSASHA256 && len(w.rsaOps) > 0 {
+		// RSA zones (realistic population) are signed with the keys of
+		// their DNS operator: a KSK for the DNSKEY RRset, a ZSK for the
+		// rest, the DS naming the KSK.
+		op := w.rsaOps[w.operatorOf(origin, ref)]
+		ksk, zsk := op.ksk.withOwner(origin), op.zsk.withOwner(origin)
+		zs.keys, zs.ksk, zs.zsk = []signKey{ksk, zsk}, ksk, zsk
+		zs.ds = dsOf(ksk.rr)
+		return zs
 	}
 	seed := w.cfg.Seed
 	var csk signKey

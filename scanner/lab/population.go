@@ -104,6 +104,9 @@ type provider struct {
 	hosts  []providerHost
 	tlsa   uint8   // tlsaNone ... provider TLSA style
 	weight float64 // share of provider domains
+	// unsigned: the provider's zone is not signed in a DNSSEC world
+	// (realistic population only).
+	unsigned bool
 }
 
 // providerHost is one MX host of a provider.
@@ -145,6 +148,7 @@ type entry struct {
 	dcase   dcase   // special DANE case of a self-hosted entry
 	special bool    // the entry shows one of specialCases: secure in a DNSSEC world
 	wild    bool    // the MX host's addresses come from a wildcard (assignWildcards)
+	signed  bool    // realistic population: the zone is signed in a DNSSEC world
 }
 
 // Self-hosted host naming.
@@ -195,10 +199,15 @@ type generator struct {
 	tlsaSeen int     // self-hosted TLSA variants drawn so far
 	w        *World
 	used     map[string]struct{}
-	tldCW    []float64   // cumulative TLD weights
-	prvCW    []float64   // cumulative provider weights
-	v4       int32       // next self-hosted IPv4 pool index
-	copyOf   map[int]int // alias and duplicate lines → the line whose DANE truth they share
+	tldCW    []float64 // cumulative TLD weights
+	prvCW    []float64 // cumulative provider weights (realistic: for unsigned entries)
+	// prvCWSigned are the cumulative provider weights of signed entries
+	// and signedP the share of signed zones of each TLD (realistic
+	// population only).
+	prvCWSigned []float64
+	signedP     []float64
+	v4          int32       // next self-hosted IPv4 pool index
+	copyOf      map[int]int // alias and duplicate lines → the line whose DANE truth they share
 }
 
 func newGenerator(cfg Config) *generator {
@@ -277,12 +286,19 @@ func (g *generator) newName(stems []string) (string, int) {
 func (g *generator) run() error {
 	w := g.w
 	w.tlds = tldTable()
+	if g.cfg.Population == Realistic {
+		w.tlds = realisticTLDs()
+	}
 	ws := make([]float64, len(w.tlds))
 	for i, t := range w.tlds {
 		ws[i] = t.weight
 	}
 	g.tldCW = cumulative(ws)
-	g.providersGen()
+	if g.cfg.Population == Realistic {
+		g.realisticProviders()
+	} else {
+		g.providersGen()
+	}
 
 	cats := g.plan()
 	n := len(cats)
@@ -441,9 +457,12 @@ func (g *generator) addEntry(e entry) int {
 // fill makes the random decisions of an entry.
 func (g *generator) fill(e *entry, stsSeen, rptSeen *int) {
 	r := g.rng
+	if g.cfg.Population == Realistic && hasZone(e.cat) {
+		e.signed = r.Float64() < g.signedP[e.tld]
+	}
 	switch e.cat {
 	case catProvider:
-		e.prov = int8(g.pick(g.prvCW))
+		e.prov = g.pickProvider(e)
 	case catSelf:
 		x := r.Float64()
 		switch {
@@ -454,7 +473,9 @@ func (g *generator) fill(e *entry, stsSeen, rptSeen *int) {
 		default:
 			e.hosts = hostTwo
 		}
-		if r.Float64() < 0.30 {
+		if g.cfg.Population == Realistic {
+			g.fillSelfRealistic(e)
+		} else if r.Float64() < 0.30 {
 			e.tlsa = g.tlsaVariant()
 			e.tlsaN = 1
 			if r.Float64() < 0.25 {
@@ -464,7 +485,7 @@ func (g *generator) fill(e *entry, stsSeen, rptSeen *int) {
 		}
 	case catMXCNAME:
 		if r.Float64() < 0.75 {
-			e.prov = int8(g.pick(g.prvCW))
+			e.prov = g.pickProvider(e)
 			e.cnHost = int8(r.IntN(len(g.w.providers[e.prov].hosts)))
 		}
 	case catBigTLSA:
@@ -476,7 +497,7 @@ func (g *generator) fill(e *entry, stsSeen, rptSeen *int) {
 	case catRefused:
 		g.w.faults[e.name+"."] = faultRefused
 	case catMismatch:
-		e.prov = int8(g.pick(g.prvCW))
+		e.prov = g.pickProvider(e)
 		g.w.faults[e.name+"."] = faultMismatch
 	case catAliasLoop:
 		partner, _ := g.newName(g.words)

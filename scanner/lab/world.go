@@ -55,6 +55,13 @@ type Config struct {
 	// that host's certificate and the truth about it (World.Endpoints,
 	// Domain.DANE) change: pass without Rolled, fail no_match with it.
 	Rolled bool
+	// Population selects the kind of world: the zero value, Stress, is
+	// the world of earlier versions, byte for byte; Realistic is a world
+	// calibrated on published measurements (see realistic.go and the
+	// README's lab section). Realistic worlds have no special cases
+	// (DANECases is empty, Rolled changes nothing); their failures come
+	// at measured rates.
+	Population Population
 }
 
 // Domain is the truth about one input line of a generated world: what a
@@ -149,6 +156,7 @@ type World struct {
 	pki       *pki                // the lab CA and leaf key pools
 	cases     []caseHost          // the special DANE cases, in specialCases order
 	wildcards []string            // domains whose MX host addresses come from a wildcard (assignWildcards)
+	rsaOps    []rsaOperator       // realistic DNSSEC worlds: the RSA keys of the DNS operators
 
 	hostOnce sync.Once
 	hostIdx  map[string]hostRef // MX host name → host; built by hostIndex
