@@ -446,14 +446,18 @@ func TestKill9(t *testing.T) {
 	const points = 22
 	t.Logf("a whole scan takes %v; killing at %d points", total.Round(time.Millisecond), points)
 	withParts, killed := 0, 0
-	for i := range points {
-		at := total * 85 / 100 * time.Duration(i+1) / points
+	// On a loaded machine the scans' speed varies: a scan that ends before
+	// its kill point makes the later points earlier, until 22 scans were
+	// killed (at most 60 tries).
+	for i := 0; killed < points && i < 60; i++ {
+		at := total * 85 / 100 * time.Duration(killed+1) / points
 		out := filepath.Join(dir, fmt.Sprintf("kill-%02d", i))
 		p := startBin(t, nil, args(out)...)
 		select {
 		case <-p.exited:
-			t.Logf("point %d (%v): the scan ended before it was killed", i, at)
+			t.Logf("try %d (%v): the scan ended before it was killed", i, at)
 			checkIntact(t, out, false)
+			total = total * 8 / 10
 			continue
 		case <-time.After(at):
 		}
@@ -465,7 +469,7 @@ func TestKill9(t *testing.T) {
 			continue
 		}
 		if m.Complete || !m.Ended.IsZero() {
-			t.Errorf("point %d (%v): manifest complete=%v ended=%v after kill -9", i, at, m.Complete, m.Ended)
+			t.Errorf("try %d (%v): manifest complete=%v ended=%v after kill -9", i, at, m.Complete, m.Ended)
 		}
 		if len(m.Parts) > 0 {
 			withParts++
