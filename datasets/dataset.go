@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 )
 
 // MetaScanID is the Parquet key-value metadata key under which Writer
@@ -35,6 +36,8 @@ type Writer struct {
 	endpoints *TableWriter[Endpoint]
 	// saved is the number of parts listed by the last manifest written.
 	saved int
+	// kept are the parts of a resumed dataset kept as they were (Resume).
+	kept []Part
 }
 
 // Create starts the dataset in dir, creating dir and its table folders,
@@ -144,9 +147,10 @@ func (w *Writer) partCount() int {
 	return w.domains.PartCount() + w.hosts.PartCount() + w.endpoints.PartCount()
 }
 
-// parts returns the parts of all tables: domains, mx_hosts, endpoints.
+// parts returns the parts kept by Resume, then those of all tables:
+// domains, mx_hosts, endpoints.
 func (w *Writer) parts() []Part {
-	return append(append(w.domains.Parts(), w.hosts.Parts()...), w.endpoints.Parts()...)
+	return append(append(append(slices.Clone(w.kept), w.domains.Parts()...), w.hosts.Parts()...), w.endpoints.Parts()...)
 }
 
 // closeTables closes the table writers that were created and returns the

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -57,8 +59,8 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	// A lab dataset is cheap to make again: running the quick start twice
-	// replaces the previous one instead of failing.
-	f.replace = true
+	// replaces the previous one instead of failing (unless it is resumed).
+	f.replace = !f.resume
 	logger := newLogger(stderr, f.quiet)
 	genStart := time.Now()
 	signed := f.dnssec
@@ -75,7 +77,7 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		f.anchorsSource = "lab"
 	}
-	dir, err := os.MkdirTemp("", "danescan-lab-")
+	dir, err := labListDir(f.out)
 	if err != nil {
 		fmt.Fprintf(stderr, "danescan lab: %v\n", err)
 		return exitFailed
@@ -124,6 +126,19 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	// The lab ends with the report of the scan it made.
 	return analyzeInto(ctx, []string{f.out}, filepath.Join(f.out, "report"), stdout, stderr, "danescan lab")
+}
+
+// labListDir creates the folder for the lab's domain list: one named
+// after the output directory, so that a lab scan resumed (--resume) reads
+// its list from the path the manifest names. The caller removes it.
+func labListDir(out string) (string, error) {
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256([]byte(abs))
+	dir := filepath.Join(os.TempDir(), "danescan-lab-"+hex.EncodeToString(sum[:8]))
+	return dir, os.MkdirAll(dir, 0o700)
 }
 
 // tuneGC is called once the world is generated, loaded and signed, and
