@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/danescan/danescan/datasets"
+	"github.com/danescan/danescan/scanner/lookup"
 )
 
 // ErrComplete is returned by Resume, with the dataset's manifest, when
@@ -35,9 +36,9 @@ var ErrComplete = errors.New("the scan is complete: nothing to resume")
 //     of its host, and the endpoints rows of its host are all there (as
 //     many as its endpoints column says) and none is interrupted; an
 //     endpoints row is kept when its host's row is;
-//   - a domains row is kept when it is not interrupted and every host of
-//     its mx_hosts column has its row kept (an invalid or excluded
-//     entry's row is always kept).
+//   - a domains row is kept when it is not interrupted (nor canceled)
+//     and every host of its mx_hosts column has its row kept (an
+//     invalid or excluded entry's row is always kept).
 //
 // The other rows are dropped (datasets.Resume rewrites the parts that
 // hold them), and their entries and hosts are scanned again, with the
@@ -275,7 +276,10 @@ func (st *resumeState) complete(host string) bool {
 
 // keepDomain reports whether a domains row is kept.
 func (st *resumeState) keepDomain(d *datasets.Domain) bool {
-	if d.Failure == FailInterrupted {
+	// A lookup canceled by the scan's end is no finding either (rows
+	// written before the implicit MX's lookups were marked interrupted
+	// said canceled).
+	if d.Failure == FailInterrupted || d.Failure == string(lookup.FailCanceled) {
 		return false
 	}
 	for _, h := range d.MXHosts {
