@@ -101,8 +101,9 @@ type openPart struct {
 // NewTableWriter returns a writer for the named table of the dataset in
 // datasetDir, creating datasetDir/table/. It returns an error when T is not
 // the table's row type, when a reserved metadata key is given, when the
-// folder cannot be created, or when it already holds parts: a dataset
-// directory is written once. The caller must call Close.
+// folder cannot be created, or when it already holds parts (unless
+// opts.Append): a dataset directory is written once. The caller must call
+// Close.
 func NewTableWriter[T any](datasetDir, table string, opts WriterOptions) (*TableWriter[T], error) {
 	p, err := planFor[T](table)
 	if err != nil {

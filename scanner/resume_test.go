@@ -243,7 +243,7 @@ func TestResumeRefuses(t *testing.T) {
 		{"another input", func(_ *Config, in *[]Input, _ *string) { *in = []Input{{Path: other}} }, "give the same inputs"},
 		{"more inputs", func(_ *Config, in *[]Input, _ *string) { *in = append(*in, Input{Path: other}) }, "read 1 input(s), not 2"},
 		{"format", func(_ *Config, in *[]Input, _ *string) { (*in)[0].Format = datasets.FormatCSV }, "give the same --format"},
-		{"stdin", func(_ *Config, in *[]Input, _ *string) { (*in)[0].Path = "-" }, "give the same inputs"},
+		{"stdin instead of the file", func(_ *Config, in *[]Input, _ *string) { (*in)[0].Path = "-" }, "give the same inputs"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg, inputs, o := base, []Input{{Path: list}}, out
@@ -257,5 +257,17 @@ func TestResumeRefuses(t *testing.T) {
 	after, _ := os.ReadFile(filepath.Join(out, datasets.ManifestName))
 	if string(before) != string(after) {
 		t.Errorf("a refused resume changed the manifest")
+	}
+	// A scan of stdin cannot be checked: its input may be anything.
+	m, err := datasets.ReadManifest(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Inputs[0].Path = "-"
+	if err := datasets.WriteManifest(out, m); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Resume(context.Background(), base, []Input{{Path: "-"}}, out, nil); err == nil || !strings.Contains(err.Error(), "input - is a stream") {
+		t.Errorf("resume of a scan of stdin: %v; want a refusal", err)
 	}
 }
