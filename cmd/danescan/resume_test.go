@@ -112,8 +112,8 @@ func checkSameAsWhole(t *testing.T, dir, whole string) *datasets.Manifest {
 }
 
 // TestKill9Resume kills a lab scan (SMTP probes on, parts of 20 rows)
-// with SIGKILL at 22 random points or more, in runs of up to 6: a scan
-// killed, then resumed with --resume and killed again, up to 5 times
+// with SIGKILL at 22 random points or more, in runs of up to 8: a scan
+// killed, then resumed with --resume and killed again, up to 7 times
 // (some of the kills land while the resume itself rewrites the
 // dataset), then resumed to the end. After every kill the dataset is intact; at the end each is
 // complete, keeps its scan id and start, lists its resumes, and has
@@ -141,8 +141,8 @@ func TestKill9Resume(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 12))
 	t.Logf("a whole scan takes %v; random seed %d", total.Round(time.Millisecond), seed)
-	// Runs of up to 6 kills each, until 22 scans have been killed.
-	const want, kills = 22, 6
+	// Runs of up to 8 kills each, until 22 scans have been killed.
+	const want, kills = 22, 8
 	killed := 0
 	for r := 0; killed < want && r < 8; r++ {
 		out := filepath.Join(dir, fmt.Sprintf("run-%d", r))
