@@ -103,11 +103,13 @@ func Resume(ctx context.Context, cfg Config, inputs []Input, outDir string, stat
 	if old.ToolVersion != cfg.ToolVersion {
 		cfg.Logger.Warn("resume: the scan was started by another version of danescan", "was", old.ToolVersion, "now", cfg.ToolVersion)
 	}
-	st, err := loadResume(outDir, old, &cfg)
+	// Reading a large dataset and its inputs takes a while: a signal
+	// meanwhile stops the resume before it has changed anything.
+	st, err := loadResume(ctx, outDir, old, &cfg)
 	if err != nil {
 		return nil, err
 	}
-	sums, err := st.checkInputs(outDir, old, &cfg, inputs)
+	sums, err := st.checkInputs(ctx, outDir, old, &cfg, inputs)
 	if err != nil {
 		return nil, err
 	}
@@ -321,10 +323,16 @@ func (s *scan) seedResume() datasets.Counts {
 	return st.counts
 }
 
+// errStopped is Resume's error when ctx ends before the scan resumes.
+var errStopped = fmt.Errorf("resume: stopped before the scan resumed, nothing changed: %w", ErrInterrupted)
+
 // eachPart calls fn with every row of the parts of table listed in m, a
 // part at a time; fn gets the part's path.
-func eachPart[T any](dir string, m *datasets.Manifest, table string, fn func(part string, row *T)) error {
+func eachPart[T any](ctx context.Context, dir string, m *datasets.Manifest, table string, fn func(part string, row *T)) error {
 	for _, p := range datasets.ListedParts(m, table) {
+		if ctx.Err() != nil {
+			return errStopped
+		}
 		rows, err := datasets.ReadPart[T](dir, p)
 		if err != nil {
 			return fmt.Errorf("resume: %w", err)
@@ -338,7 +346,7 @@ func eachPart[T any](dir string, m *datasets.Manifest, table string, fn func(par
 
 // loadResume reads the parts listed in m (the dataset in dir) and decides
 // which rows are kept (see Resume).
-func loadResume(dir string, m *datasets.Manifest, cfg *Config) (*resumeState, error) {
+func loadResume(ctx context.Context, dir string, m *datasets.Manifest, cfg *Config) (*resumeState, error) {
 	st := &resumeState{seed: maphash.MakeSeed(), hosts: newHostCache(cfg.HostCacheSize), rewrite: map[string]bool{}}
 	// A host's rows are kept when exactly one mx_hosts row and as many
 	// endpoints rows as it says are there, none interrupted.
@@ -347,7 +355,7 @@ func loadResume(dir string, m *datasets.Manifest, cfg *Config) (*resumeState, er
 		bad                   bool
 	}
 	hosts := map[uint64]hostRows{}
-	err := eachPart(dir, m, datasets.TableEndpoints, func(_ string, e *datasets.Endpoint) {
+	err := eachPart(ctx, dir, m, datasets.TableEndpoints, func(_ string, e *datasets.Endpoint) {
 		k := st.hostKey(e.Host)
 		h := hosts[k]
 		h.endpoints++
@@ -357,7 +365,7 @@ func loadResume(dir string, m *datasets.Manifest, cfg *Config) (*resumeState, er
 	if err != nil {
 		return nil, err
 	}
-	err = eachPart(dir, m, datasets.TableMXHosts, func(_ string, r *datasets.MXHost) {
+	err = eachPart(ctx, dir, m, datasets.TableMXHosts, func(_ string, r *datasets.MXHost) {
 		k := st.hostKey(r.Host)
 		h := hosts[k]
 		h.rows++
@@ -376,7 +384,7 @@ func loadResume(dir string, m *datasets.Manifest, cfg *Config) (*resumeState, er
 	clear(hosts)
 	slices.Sort(st.completeHosts)
 
-	err = eachPart(dir, m, datasets.TableMXHosts, func(part string, r *datasets.MXHost) {
+	err = eachPart(ctx, dir, m, datasets.TableMXHosts, func(part string, r *datasets.MXHost) {
 		if !st.complete(r.Host) {
 			st.rewrite[part] = true
 			st.dropped[1]++
@@ -388,7 +396,7 @@ func loadResume(dir string, m *datasets.Manifest, cfg *Config) (*resumeState, er
 	if err != nil {
 		return nil, err
 	}
-	err = eachPart(dir, m, datasets.TableEndpoints, func(part string, e *datasets.Endpoint) {
+	err = eachPart(ctx, dir, m, datasets.TableEndpoints, func(part string, e *datasets.Endpoint) {
 		if !st.complete(e.Host) {
 			st.rewrite[part] = true
 			st.dropped[2]++
@@ -399,7 +407,7 @@ func loadResume(dir string, m *datasets.Manifest, cfg *Config) (*resumeState, er
 	if err != nil {
 		return nil, err
 	}
-	err = eachPart(dir, m, datasets.TableDomains, func(part string, d *datasets.Domain) {
+	err = eachPart(ctx, dir, m, datasets.TableDomains, func(part string, d *datasets.Domain) {
 		if !st.keepDomain(d) {
 			st.rewrite[part] = true
 			st.dropped[0]++
@@ -434,7 +442,7 @@ func summaryOf(r *datasets.MXHost) hostSummary {
 // and every kept domains row must be an entry of them (same file, line
 // and name) in this shard. It returns the inputs' summaries (with their
 // SHA-256 when read to the end), for the manifest.
-func (st *resumeState) checkInputs(dir string, old *datasets.Manifest, cfg *Config, inputs []Input) ([]datasets.Input, error) {
+func (st *resumeState) checkInputs(ctx context.Context, dir string, old *datasets.Manifest, cfg *Config, inputs []Input) ([]datasets.Input, error) {
 	sums := make([]datasets.Input, len(inputs))
 	for i, in := range inputs {
 		r, err := datasets.OpenInputWith(in.Path, datasets.InputOptions{Format: in.Format, Origin: in.Origin})
@@ -446,7 +454,11 @@ func (st *resumeState) checkInputs(dir string, old *datasets.Manifest, cfg *Conf
 			r.Close()
 			return nil, fmt.Errorf("resume: input %s is read as %s; the scan in %s read it as %s: give the same --format", in.Path, r.Format(), dir, was.Format)
 		}
-		for {
+		for n := 0; ; n++ {
+			if n%4096 == 0 && ctx.Err() != nil {
+				r.Close()
+				return nil, errStopped
+			}
 			e, err := r.Next()
 			if err != nil {
 				sums[i] = r.Summary()

@@ -254,6 +254,11 @@ func TestResumeRefuses(t *testing.T) {
 			}
 		})
 	}
+	// A signal while the resume reads the dataset and the inputs stops
+	// it before it changes anything.
+	if m, err := Resume(ctx, base, []Input{{Path: list}}, out, nil); !errors.Is(err, ErrInterrupted) || m != nil {
+		t.Errorf("resume with its context ended: %v; want ErrInterrupted and no manifest", err)
+	}
 	after, _ := os.ReadFile(filepath.Join(out, datasets.ManifestName))
 	if string(before) != string(after) {
 		t.Errorf("a refused resume changed the manifest")

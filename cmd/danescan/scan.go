@@ -334,6 +334,9 @@ func runScan(ctx context.Context, cfg scanner.Config, inputs []scanner.Input, f 
 	}
 	if man == nil {
 		fmt.Fprintf(stderr, "danescan: %v\n", err)
+		if errors.Is(err, scanner.ErrInterrupted) {
+			return exitInterrupted // a resume stopped before it changed anything
+		}
 		return exitUsage
 	}
 	printSummary(stdout, man, f.out, elapsed)
