@@ -92,13 +92,35 @@ type ResumeOptions struct {
 //
 // The Writer's checkpoints and Close then list the kept parts before the
 // new ones. start.Parts is ignored. It returns an error, with the dataset
-// unchanged, when dir holds no manifest; with the dataset as the last
-// completed step left it when a step fails. The caller must call Close.
+// unchanged, when dir holds no manifest or another process writes there
+// (see LockName); with the dataset as the last completed step left it
+// when a step fails. The Writer holds the directory's lock until Close.
+// The caller must call Close.
 func Resume(dir string, start *Manifest, opts ResumeOptions) (*Writer, error) {
-	old, err := ReadManifest(dir)
-	if err != nil {
+	if _, err := ReadManifest(dir); err != nil {
 		return nil, fmt.Errorf("resume: %s holds no dataset: %w", dir, unwrapPath(err))
 	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("resume: %w", err)
+	}
+	// Read again under the lock: this one no other writer changes.
+	old, err := ReadManifest(dir)
+	if err == nil {
+		var w *Writer
+		if w, err = resume(dir, old, start, opts); err == nil {
+			w.lock = lock
+			return w, nil
+		}
+	}
+	if lock != nil {
+		lock.Close()
+	}
+	return nil, err
+}
+
+// resume is Resume once the directory is locked.
+func resume(dir string, old, start *Manifest, opts ResumeOptions) (*Writer, error) {
 	listed := make(map[string]bool, len(old.Parts))
 	for _, p := range old.Parts {
 		listed[p.Path] = true
@@ -114,6 +136,7 @@ func Resume(dir string, start *Manifest, opts ResumeOptions) (*Writer, error) {
 		}
 	}
 	topts := WriterOptions{PartRows: opts.PartRows, Metadata: map[string]string{MetaScanID: start.ScanID}, Append: true}
+	var err error
 	if w.domains, err = NewTableWriter[Domain](dir, TableDomains, topts); err != nil {
 		return nil, err
 	}

@@ -44,19 +44,24 @@ func crashedDataset(t *testing.T, dir string) (*Manifest, []Domain) {
 	if err := os.WriteFile(filepath.Join(dir, "endpoints", ".part-00000.parquet.tmp"), []byte("half a part"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// The writer is dropped, not closed: the process died.
+	// The writer is dropped, not closed: the process died, and its lock
+	// with it.
+	if w.lock != nil {
+		w.lock.Close()
+	}
 	if got := partPaths(m); !slices.Equal(got, []string{"domains/part-00000.parquet", "domains/part-00001.parquet", "mx_hosts/part-00000.parquet"}) {
 		t.Fatalf("the checkpoint lists %v", got)
 	}
 	return m, domains
 }
 
-// files returns the files below dir, slash-separated and relative.
+// files returns the files below dir, slash-separated and relative, the
+// lock file (LockName) aside.
 func files(t *testing.T, dir string) []string {
 	t.Helper()
 	var out []string
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
+		if err == nil && !d.IsDir() && d.Name() != LockName {
 			rel, _ := filepath.Rel(dir, p)
 			out = append(out, filepath.ToSlash(rel))
 		}
@@ -190,5 +195,49 @@ func TestResumeErrors(t *testing.T) {
 	os.Remove(p)
 	if _, err := ReadPart[Domain](dir, m.Parts[0]); err == nil || !strings.Contains(err.Error(), "listed in the manifest") {
 		t.Errorf("ReadPart of a missing part: %v", err)
+	}
+}
+
+// TestLock: while a Writer (made by Create or Resume) writes a dataset,
+// another Create (even with Replace), Resume or InUse on its directory
+// is refused with one line saying it is in use; once it is closed, the
+// dataset can be resumed.
+func TestLock(t *testing.T) {
+	if _, err := os.Stat("/proc/self"); err != nil {
+		t.Skip("flock semantics checked on Linux only")
+	}
+	dir := filepath.Join(t.TempDir(), "ds")
+	start := &Manifest{SchemaVersion: SchemaVersion, ScanID: "scan-1"}
+	w, err := Create(dir, start, CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inUse := func(what string, err error) {
+		t.Helper()
+		if err == nil || !strings.Contains(err.Error(), "is in use by another danescan process") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s while a writer holds the directory: %v; want one line saying it is in use", what, err)
+		}
+	}
+	_, err = Create(dir, start, CreateOptions{Replace: true})
+	inUse("Create with Replace", err)
+	_, err = Resume(dir, start, ResumeOptions{})
+	inUse("Resume", err)
+	inUse("InUse", InUse(dir))
+	if _, err := os.Stat(filepath.Join(dir, ManifestName)); err != nil {
+		t.Errorf("the refused Create removed the dataset: %v", err)
+	}
+	if err := w.Close(start); err != nil {
+		t.Fatal(err)
+	}
+	if err := InUse(dir); err != nil {
+		t.Errorf("InUse after Close: %v", err)
+	}
+	w, err = Resume(dir, start, ResumeOptions{})
+	if err != nil {
+		t.Fatalf("Resume after Close: %v", err)
+	}
+	inUse("InUse while resumed", InUse(dir))
+	if err := w.Close(start); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -53,7 +53,8 @@ var ErrComplete = errors.New("the scan is complete: nothing to resume")
 // row in the dataset (dns_queries and endpoints_probed: of this run).
 //
 // Before anything is changed, Resume refuses, with a one-line error and
-// a nil manifest: an outDir without a dataset; a dataset of another
+// a nil manifest: an outDir without a dataset, or one that another
+// process writes (datasets.LockName); a dataset of another
 // shard, another scan id (cfg.ScanID, when set) or schema version; other
 // settings (the manifest's config object); other inputs
 // (their paths and formats, their SHA-256 when the manifest knows it, and
@@ -72,6 +73,9 @@ func Resume(ctx context.Context, cfg Config, inputs []Input, outDir string, stat
 	}
 	if old.Complete {
 		return old, fmt.Errorf("resume: %s: %w", outDir, ErrComplete)
+	}
+	if err := datasets.InUse(outDir); err != nil {
+		return nil, fmt.Errorf("resume: %w", err)
 	}
 	if err := checkResumeShard(outDir, old, cfg.Shard); err != nil {
 		return nil, err

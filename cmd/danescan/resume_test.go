@@ -386,3 +386,45 @@ func files(t *testing.T, dir string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestResumeWhileRunning: --resume (or --replace) on the directory of a
+// scan that still runs is refused with one line, and the scan goes on
+// untouched; once the scan is killed, its lock goes with it and the
+// resume runs.
+func TestResumeWhileRunning(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary")
+	}
+	t.Parallel()
+	cmd, _, out := startSlowScan(t, nil, nil)
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	waitFor(t, 20*time.Second, "a first part", func() bool {
+		m, err := datasets.ReadManifest(out)
+		return err == nil && len(m.Parts) > 0
+	})
+	args := cmd.Args[1:]
+	for _, extra := range []string{"--resume", "--replace"} {
+		code, _, stderr := runCLI(t, append(slices.Clone(args), extra)...)
+		line := strings.TrimSpace(stderr)
+		if code != exitUsage || !strings.Contains(line, "is in use by another danescan process") || strings.Contains(line, "\n") {
+			t.Errorf("%s while the scan runs: exit %d, %q; want %d and one line saying it is in use", extra, code, stderr, exitUsage)
+		}
+	}
+	select {
+	case <-exited:
+		t.Fatalf("the scan ended while refused resumes were tried: %v", cmd.ProcessState)
+	default:
+	}
+	cmd.Process.Kill()
+	<-exited
+	checkIntact(t, out, false)
+	p := startBin(t, nil, append(slices.Clone(args), "--resume")...)
+	waitFor(t, 20*time.Second, "the resume to rewrite the manifest", func() bool {
+		m, err := datasets.ReadManifest(out)
+		return err == nil && len(m.Resumed) == 1 || !p.running()
+	})
+	if !p.running() && p.cmd.ProcessState.ExitCode() != exitOK {
+		t.Fatalf("resume after the kill: exit %d\n%s", p.cmd.ProcessState.ExitCode(), tail(p.stderr.String()))
+	}
+}
