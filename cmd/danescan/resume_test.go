@@ -270,9 +270,12 @@ func TestResumeSIGINT(t *testing.T) {
 				t.Fatalf("%d rows interrupted; want every domain's", interrupted)
 			}
 			// The resolver may differ (a job moved to another machine).
-			code, _, stderr := runCLI(t, append([]string{"scan", list, "--out", out, "--resolver", addr, "--resume"}, flags...)...)
+			code, stdout, stderr := runCLI(t, append([]string{"scan", list, "--out", out, "--resolver", addr, "--resume"}, flags...)...)
 			if code != exitOK {
 				t.Fatalf("resume: exit %d: %s", code, stderr)
+			}
+			if !strings.Contains(stdout, ": complete\n  resumed                 1 time(s)") {
+				t.Errorf("the summary does not say the scan was resumed:\n%s", stdout)
 			}
 			final := checkSameAsWhole(t, out, whole)
 			if final.ScanID != m.ScanID || len(final.Resumed) != 1 || len(final.Resolvers) != 2 {

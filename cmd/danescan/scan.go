@@ -502,6 +502,9 @@ func printSummary(w io.Writer, m *datasets.Manifest, out string, elapsed time.Du
 		return fmt.Sprintf(" (%.1f%%)", 100*float64(n)/float64(t.Domains))
 	}
 	fmt.Fprintf(w, "scan %s: %s\n", m.ScanID, state)
+	if n := len(m.Resumed); n > 0 {
+		fmt.Fprintf(w, "  resumed                 %d time(s), last at %s: the figures include the rows kept from before\n", n, m.Resumed[n-1].Format(time.RFC3339))
+	}
 	fmt.Fprintf(w, "  input entries           %d (%d duplicates, %d invalid names)\n", t.Entries, t.Duplicates, t.Invalid)
 	fmt.Fprintf(w, "  domains scanned         %d\n", t.Domains)
 	fmt.Fprintf(w, "  with MX                 %d%s\n", c.WithMX, pct(c.WithMX))
