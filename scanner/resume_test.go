@@ -204,8 +204,9 @@ func TestResumeInterrupted(t *testing.T) {
 }
 
 // TestResumeRefuses: changed inputs and settings, another shard or scan
-// id, no dataset and a stream input are refused with one line, and the
-// dataset is left as it was.
+// id, no dataset, a stream input and a signal during the checks are
+// refused with one line, and the dataset is left as it was; with the same
+// settings the shard resumes to the end.
 func TestResumeRefuses(t *testing.T) {
 	dir := t.TempDir()
 	list := filepath.Join(dir, "list.txt")
@@ -263,11 +264,27 @@ func TestResumeRefuses(t *testing.T) {
 	if string(before) != string(after) {
 		t.Errorf("a refused resume changed the manifest")
 	}
+	// With the same settings the shard resumes: every entry of shard 1/2
+	// gets its row (a lookup failure: no resolver listens there).
+	fm, err := Resume(context.Background(), base, []Input{{Path: list}}, out, nil)
+	if err != nil || !fm.Complete || *fm.Shard != base.Shard || fm.ScanID != "s1" {
+		t.Fatalf("resume of shard 1/2: %v, manifest %+v", err, fm)
+	}
+	var want int64
+	for _, n := range []string{"a.example", "b.example", "c.example"} {
+		if base.Shard.Holds(n) {
+			want++
+		}
+	}
+	if fm.Counts.RowsDomains != want || fm.Counts.OtherShards != 3-want {
+		t.Errorf("resumed shard: %d rows, %d entries of other shards; want %d, %d", fm.Counts.RowsDomains, fm.Counts.OtherShards, want, 3-want)
+	}
 	// A scan of stdin cannot be checked: its input may be anything.
 	m, err := datasets.ReadManifest(out)
 	if err != nil {
 		t.Fatal(err)
 	}
+	m.Complete = false
 	m.Inputs[0].Path = "-"
 	if err := datasets.WriteManifest(out, m); err != nil {
 		t.Fatal(err)
