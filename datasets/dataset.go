@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 )
 
 // MetaScanID is the Parquet key-value metadata key under which Writer
@@ -35,18 +36,55 @@ type Writer struct {
 	endpoints *TableWriter[Endpoint]
 	// saved is the number of parts listed by the last manifest written.
 	saved int
+	// kept are the parts of a resumed dataset kept as they were (Resume).
+	kept []Part
+	// lock holds the directory's lock (lockDir) until Close; nil where
+	// there is none.
+	lock *os.File
+}
+
+// LockName is the file in a dataset directory that a process writing the
+// dataset holds a lock on (flock), so that a second one (a resume
+// started while the scan still runs) is refused instead of writing there
+// too. It is empty and stays when the writer ends.
+const LockName = ".danescan.lock"
+
+// InUse returns an error naming dir when another process holds the lock
+// of the dataset directory dir (see LockName); nil otherwise.
+func InUse(dir string) error {
+	f, err := lockDir(dir)
+	if err != nil {
+		return err
+	}
+	if f != nil {
+		f.Close()
+	}
+	return nil
 }
 
 // Create starts the dataset in dir, creating dir and its table folders,
 // and writes man as its first manifest. With opts.Replace a dataset
 // already in dir is removed first. It returns an error, with no manifest
 // written, when dir already holds a dataset (and opts.Replace is false),
-// when dir is not a directory, cannot be created or written, or when a
-// table folder already holds parts. man.Parts is ignored. The caller must call Close.
-func Create(dir string, man *Manifest, opts CreateOptions) (*Writer, error) {
+// when dir is not a directory, cannot be created or written, when another
+// process writes there (see LockName), or when a table folder already
+// holds parts. man.Parts is ignored. The caller must call Close.
+func Create(dir string, man *Manifest, opts CreateOptions) (_ *Writer, err error) {
 	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
 		return nil, fmt.Errorf("output directory %s is not a directory", dir)
 	}
+	if err := CheckWritable(dir); err != nil {
+		return nil, err
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil && lock != nil {
+			lock.Close()
+		}
+	}()
 	if opts.Replace {
 		if err := Remove(dir); err != nil {
 			return nil, err
@@ -54,13 +92,9 @@ func Create(dir string, man *Manifest, opts CreateOptions) (*Writer, error) {
 	} else if _, err := os.Stat(filepath.Join(dir, ManifestName)); err == nil {
 		return nil, fmt.Errorf("output directory %s already holds a dataset (%s); choose a new one, or give --replace", dir, ManifestName)
 	}
-	if err := CheckWritable(dir); err != nil {
-		return nil, err
-	}
-	w := &Writer{dir: dir, start: *man}
+	w := &Writer{dir: dir, start: *man, lock: lock}
 	w.start.Parts = nil
 	topts := WriterOptions{PartRows: opts.PartRows, Metadata: map[string]string{MetaScanID: man.ScanID}}
-	var err error
 	if w.domains, err = NewTableWriter[Domain](dir, TableDomains, topts); err != nil {
 		return nil, err
 	}
@@ -126,7 +160,12 @@ func (w *Writer) Checkpoint(c *Counts) error {
 func (w *Writer) Close(final *Manifest) error {
 	err := w.closeTables()
 	final.Parts = w.parts()
-	return first(err, w.save(final))
+	err = first(err, w.save(final))
+	if w.lock != nil {
+		w.lock.Close()
+		w.lock = nil
+	}
+	return err
 }
 
 // save writes m, with the parts finished so far, as the manifest.
@@ -144,9 +183,10 @@ func (w *Writer) partCount() int {
 	return w.domains.PartCount() + w.hosts.PartCount() + w.endpoints.PartCount()
 }
 
-// parts returns the parts of all tables: domains, mx_hosts, endpoints.
+// parts returns the parts kept by Resume, then those of all tables:
+// domains, mx_hosts, endpoints.
 func (w *Writer) parts() []Part {
-	return append(append(w.domains.Parts(), w.hosts.Parts()...), w.endpoints.Parts()...)
+	return append(append(append(slices.Clone(w.kept), w.domains.Parts()...), w.hosts.Parts()...), w.endpoints.Parts()...)
 }
 
 // closeTables closes the table writers that were created and returns the

@@ -54,6 +54,10 @@ type WriterOptions struct {
 	// (for example "danescan.scan_id"). The keys MetaSchemaVersion and
 	// MetaTable are reserved.
 	Metadata map[string]string
+	// Append accepts a table folder that already holds finished parts
+	// (those of a dataset being resumed) and numbers the new parts after
+	// the highest of them. Temporary part files are still refused.
+	Append bool
 }
 
 // Part describes one Parquet file of a table, as listed in manifest.json.
@@ -97,8 +101,9 @@ type openPart struct {
 // NewTableWriter returns a writer for the named table of the dataset in
 // datasetDir, creating datasetDir/table/. It returns an error when T is not
 // the table's row type, when a reserved metadata key is given, when the
-// folder cannot be created, or when it already holds parts: a dataset
-// directory is written once. The caller must call Close.
+// folder cannot be created, or when it already holds parts (unless
+// opts.Append): a dataset directory is written once. The caller must call
+// Close.
 func NewTableWriter[T any](datasetDir, table string, opts WriterOptions) (*TableWriter[T], error) {
 	p, err := planFor[T](table)
 	if err != nil {
@@ -125,7 +130,12 @@ func NewTableWriter[T any](datasetDir, table string, opts WriterOptions) (*Table
 	if err != nil {
 		return nil, fmt.Errorf("new table writer: %w", err)
 	}
+	next := 0
 	for _, e := range entries {
+		if n, ok := partNumber(e.Name()); ok && opts.Append {
+			next = max(next, n+1)
+			continue
+		}
 		if isPartName(e.Name()) || isPartTempName(e.Name()) {
 			return nil, fmt.Errorf("new table writer: %s already holds parts (%s); a dataset directory is written once, choose a new one", tableDir, e.Name())
 		}
@@ -136,6 +146,7 @@ func NewTableWriter[T any](datasetDir, table string, opts WriterOptions) (*Table
 		plan:     p,
 		opts:     opts,
 		builder:  array.NewRecordBuilder(memory.DefaultAllocator, p.schema),
+		next:     next,
 	}
 	w.appends = make([]func(reflect.Value), len(p.columns))
 	for i, c := range p.columns {

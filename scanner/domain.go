@@ -167,7 +167,7 @@ func (s *scan) domain(ctx context.Context, e datasets.Entry) *datasets.Domain {
 		p.errText = fmt.Sprintf("note: %d MX hosts, only the first %d probed", len(p.hosts), s.cfg.MaxMXHosts)
 		p.hosts = p.hosts[:s.cfg.MaxMXHosts]
 	}
-	interrupted := mx.canceled()
+	interrupted := mx.canceled() || (implicit != nil && (implicit.a.canceled() || implicit.aaaa.canceled()))
 	if s.validator != nil && len(mx.Records) > 0 {
 		p.mxSecure = mx.secure()
 	}

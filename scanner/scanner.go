@@ -141,6 +141,9 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives warnings about unreadable input; default discards.
 	Logger *slog.Logger
+
+	// resume is set by Resume: what the scan it continues has kept.
+	resume *resumeState
 }
 
 // Input is one domain list to read.
@@ -333,7 +336,7 @@ func scanInto(ctx context.Context, cfg *Config, inputs []Input, stats *Stats, cr
 	// the cause: nothing more could be kept.
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-	var counts datasets.Counts       // the writer goroutine's until it returns
+	counts := s.seedResume()         // the writer goroutine's until it returns
 	writerErr := make(chan error, 1) // written once by the writer goroutine, read below
 	go func() {
 		writerErr <- writeRows(rows, out, &counts, cfg.FlushInterval, stats, stop)
@@ -576,11 +579,17 @@ func (s *scan) readInputs(ctx context.Context, readers []*datasets.InputReader) 
 		t.Entries++
 		if e.Err != nil {
 			t.Invalid++
+			if s.kept(e) {
+				return
+			}
 			s.rows <- rowMsg{domain: invalidRow(cfg.ScanID, e, cfg.Now().UTC())}
 			return
 		}
 		if cfg.Exclude.Name(e.Domain) {
 			t.Excluded++
+			if s.kept(e) {
+				return
+			}
 			s.rows <- rowMsg{domain: excludedRow(cfg.ScanID, e, cfg.Now().UTC())}
 			return
 		}
@@ -592,6 +601,9 @@ func (s *scan) readInputs(ctx context.Context, readers []*datasets.InputReader) 
 		}
 		seen[h] = struct{}{}
 		t.Domains++
+		if s.kept(e) {
+			return
+		}
 		g.Go(func() error {
 			s.rows <- rowMsg{domain: s.domain(workCtx, e)}
 			return nil

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -63,8 +65,8 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	// A lab dataset is cheap to make again: running the quick start twice
-	// replaces the previous one instead of failing.
-	f.replace = true
+	// replaces the previous one instead of failing (unless it is resumed).
+	f.replace = !f.resume
 	logger := newLogger(stderr, f.quiet)
 	genStart := time.Now()
 	signed := f.dnssec
@@ -81,7 +83,7 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		f.anchorsSource = "lab"
 	}
-	dir, err := os.MkdirTemp("", "danescan-lab-")
+	dir, err := labListDir(f.out)
 	if err != nil {
 		fmt.Fprintf(stderr, "danescan lab: %v\n", err)
 		return exitFailed
@@ -134,6 +136,19 @@ func cmdLab(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // populationUsage describes the --population flag of lab and lab serve.
 const populationUsage = "the simulated internet: realistic (calibrated on published measurements: few signed zones, RSA/SHA-256 first, a few large mail providers, TLSA mostly at DANE hosters) or stress (today's stress world: about 90% signed, mostly Ed25519, every special case of the lab once)"
+
+// labListDir creates the folder for the lab's domain list: one named
+// after the output directory, so that a lab scan resumed (--resume) reads
+// its list from the path the manifest names. The caller removes it.
+func labListDir(out string) (string, error) {
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256([]byte(abs))
+	dir := filepath.Join(os.TempDir(), "danescan-lab-"+hex.EncodeToString(sum[:8]))
+	return dir, os.MkdirAll(dir, 0o700)
+}
 
 // tuneGC is called once the world is generated, loaded and signed, and
 // returns the live heap. The world is a large heap of DNS records that

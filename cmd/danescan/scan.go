@@ -48,6 +48,7 @@ type scanFlags struct {
 	quiet      bool
 	cpuprofile string
 	replace    bool
+	resume     bool
 	// dnssec and anchors are set by scan's --dnssec and --trust-anchor;
 	// lab leaves them off (see cmdLab).
 	dnssec        bool
@@ -68,7 +69,7 @@ type scanFlags struct {
 }
 
 func (f *scanFlags) register(fs *flag.FlagSet, defaultOut string, defaultTimeout time.Duration, defaultRetries int) {
-	fs.StringVar(&f.out, "out", defaultOut, "dataset directory to write (created; must not hold a dataset already)")
+	fs.StringVar(&f.out, "out", defaultOut, "dataset directory to write (created; must not hold a dataset already, unless --replace or --resume)")
 	fs.IntVar(&f.workers, "workers", 500, "domains scanned concurrently")
 	fs.Float64Var(&f.qps, "dns-qps", 0, "global limit of DNS queries per second (0: no limit; 500 when the resolvers come from /etc/resolv.conf)")
 	fs.DurationVar(&f.timeout, "timeout", defaultTimeout, "timeout of one DNS query attempt")
@@ -77,6 +78,7 @@ func (f *scanFlags) register(fs *flag.FlagSet, defaultOut string, defaultTimeout
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress and no informational log lines")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the scan to this file")
 	fs.BoolVar(&f.replace, "replace", false, "replace a dataset already in --out (its manifest.json and table folders)")
+	fs.BoolVar(&f.resume, "resume", false, "continue the interrupted or killed scan in --out: give the same inputs and flags; finished rows are kept, the rest is scanned")
 	fs.BoolVar(&f.noSMTP, "no-smtp", false, "DNS only: do not connect to MX hosts (no endpoints table rows, no DANE verdicts)")
 	fs.IntVar(&f.smtpWorkers, "smtp-workers", 50, "SMTP probes running at once")
 	fs.Float64Var(&f.smtpRate, "smtp-rate", 20, "global limit of new SMTP connections per second (0: no limit)")
@@ -309,17 +311,32 @@ func runScan(ctx context.Context, cfg scanner.Config, inputs []scanner.Input, f 
 	// The scan removes the dataset in --out only once the inputs are open,
 	// so --replace never deletes one for a scan that cannot start.
 	cfg.Replace = f.replace
+	if f.resume && f.replace {
+		fmt.Fprintln(stderr, "danescan: --resume continues the dataset in --out and --replace removes it: give one of them")
+		return exitUsage
+	}
 	var stats scanner.Stats
 	stopProgress := func() {}
 	if !f.quiet {
 		stopProgress = startProgress(&stats, inputSize(inputs), stderr, logger)
 	}
 	start := time.Now()
-	man, err := scanner.Run(ctx, cfg, inputs, f.out, &stats)
+	scan := scanner.Run
+	if f.resume {
+		scan = scanner.Resume
+	}
+	man, err := scan(ctx, cfg, inputs, f.out, &stats)
 	elapsed := time.Since(start)
 	stopProgress()
+	if errors.Is(err, scanner.ErrComplete) {
+		fmt.Fprintf(stderr, "danescan: %v\n", err)
+		return exitOK
+	}
 	if man == nil {
 		fmt.Fprintf(stderr, "danescan: %v\n", err)
+		if errors.Is(err, scanner.ErrInterrupted) {
+			return exitInterrupted // a resume stopped before it changed anything
+		}
 		return exitUsage
 	}
 	printSummary(stdout, man, f.out, elapsed)
@@ -485,6 +502,9 @@ func printSummary(w io.Writer, m *datasets.Manifest, out string, elapsed time.Du
 		return fmt.Sprintf(" (%.1f%%)", 100*float64(n)/float64(t.Domains))
 	}
 	fmt.Fprintf(w, "scan %s: %s\n", m.ScanID, state)
+	if n := len(m.Resumed); n > 0 {
+		fmt.Fprintf(w, "  resumed                 %d time(s), last at %s: the figures include the rows kept from before\n", n, m.Resumed[n-1].Format(time.RFC3339))
+	}
 	fmt.Fprintf(w, "  input entries           %d (%d duplicates, %d invalid names)\n", t.Entries, t.Duplicates, t.Invalid)
 	fmt.Fprintf(w, "  domains scanned         %d\n", t.Domains)
 	fmt.Fprintf(w, "  with MX                 %d%s\n", c.WithMX, pct(c.WithMX))
