@@ -88,10 +88,10 @@ func newSplitWorld(t *testing.T, lc lab.Config, sigalgs string) *splitWorld {
 	return &splitWorld{w: w, smtp: smtp, list: list, base: cfg, inDir: dir}
 }
 
-// split runs the three steps over n DNS shards and n probe shards and
+// split runs the three steps over n DNS shards and m probe shards and
 // returns the final shard datasets, the dial counters of the probe
 // shards and the DNS shards' directories.
-func (sw *splitWorld) split(t *testing.T, n int) (finals []string, probes []*dialCounter, dnsDirs []string) {
+func (sw *splitWorld) split(t *testing.T, n, m int) (finals []string, probes []*dialCounter, dnsDirs []string) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -109,10 +109,10 @@ func (sw *splitWorld) split(t *testing.T, n int) (finals []string, probes []*dia
 		dnsDirs = append(dnsDirs, out)
 	}
 	var probeDirs []string
-	for k := range n {
+	for k := range m {
 		cfg := sw.base
 		dc := &dialCounter{dial: sw.smtp.Dial}
-		cfg.Shard, cfg.SMTPDial = datasets.Shard{Index: k, Count: n}, dc.Dial
+		cfg.Shard, cfg.SMTPDial = datasets.Shard{Index: k, Count: m}, dc.Dial
 		out := filepath.Join(dir, fmt.Sprintf("probe-%d", k))
 		// The DNS shards in another order than their indices: Probe
 		// sorts them.
@@ -200,13 +200,15 @@ func sameLines(t *testing.T, what string, got, want []string) {
 // the SMTP work handed over, probed in 4 address shards and merged has
 // the verdicts of the same world scanned in one process, row for row;
 // the DNS shards connect to nothing, every address is connected to by
-// one probe shard only, once per (TLSA base domain, mode).
+// one probe shard only, once per (TLSA base domain, mode). The probe
+// step may have another number of shards than the DNS step.
 func TestSplitScanEqualsWholeScan(t *testing.T) {
 	for _, c := range []struct {
 		name    string
 		signed  bool
 		sigalgs string
-	}{{"signed", true, "any"}, {"unsigned-both", false, "both"}} {
+		probes  int
+	}{{"signed", true, "any", 4}, {"unsigned-both-3-probe-shards", false, "both", 3}} {
 		t.Run(c.name, func(t *testing.T) {
 			sw := newSplitWorld(t, lab.Config{Domains: 400, Seed: 7, DNSSEC: c.signed}, c.sigalgs)
 			whole := filepath.Join(t.TempDir(), "whole")
@@ -216,7 +218,7 @@ func TestSplitScanEqualsWholeScan(t *testing.T) {
 			if _, err := Run(context.Background(), cfg, []Input{{Path: sw.list}}, whole, nil); err != nil {
 				t.Fatal(err)
 			}
-			finals, probes, dnsDirs := sw.split(t, 4)
+			finals, probes, dnsDirs := sw.split(t, 4, c.probes)
 
 			wd, wh, we := verdictRows(t, whole)
 			gd, gh, ge := verdictRows(t, finals...)
@@ -245,7 +247,7 @@ func TestSplitScanEqualsWholeScan(t *testing.T) {
 			}
 			total := 0
 			for addr, want := range conns {
-				shard := datasets.ShardOf(addr, 4)
+				shard := datasets.ShardOf(addr, c.probes)
 				for k, dc := range probes {
 					got := dc.n[addr]
 					if k != shard && got > 0 {

@@ -68,7 +68,7 @@ func probeShards(dns *datasets.Manifest, dirs []string) ([]*datasets.Manifest, e
 // one process rolls them up (rollUpHost, rollUpDomain), and the endpoints
 // rows of its hosts. The manifest is the DNS shard's (same scan id and
 // shard) with the counts of the rows written and no step. Merge uses
-// cfg's PartRows, Replace, Now and Command. It fails before writing, with
+// cfg's PartRows, Replace and Now. It fails before writing, with
 // a one-line error, when dnsDir is not a complete DNS shard or the probe
 // shards are not the whole, complete SMTP step of its scan; it fails after
 // writing (the manifest says complete=false) when the probe shards lack an

@@ -8,7 +8,8 @@
 // the status: TLSA only behind secure address records, the CNAME-expanded
 // TLSA base domain only behind a secure chain, and bogus TLSA as unusable.
 //
-// Run is the only function in danescan that starts goroutines. Measurement
+// Run and Probe (the SMTP step of a scan split by address, handover.go)
+// are the only functions in danescan that start goroutines. Measurement
 // failures are data in rows, never errors that stop the scan.
 package scanner
 
