@@ -278,3 +278,57 @@ func TestSplitScanEqualsWholeScan(t *testing.T) {
 		})
 	}
 }
+
+// TestSplitScanIncomplete: a probe shard stopped before its end says so
+// and merge refuses it; a merge whose probe shards lack endpoints of its
+// DNS shard writes what it has, says it is incomplete and fails.
+func TestSplitScanIncomplete(t *testing.T) {
+	sw := newSplitWorld(t, lab.Config{Domains: 100, Seed: 7}, "any")
+	_, _, dnsDirs := sw.split(t, 2, 2)
+	dir := t.TempDir()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	cfg := sw.base
+	cfg.Shard, cfg.SMTPDial = datasets.Shard{Index: 0, Count: 2}, sw.smtp.Dial
+	stopped := filepath.Join(dir, "stopped-0")
+	man, err := Probe(ctx, cfg, dnsDirs, stopped, nil)
+	if err != ErrInterrupted || man == nil || man.Complete {
+		t.Fatalf("Probe with ctx ended: manifest %v, err %v; want an incomplete manifest and ErrInterrupted", man != nil, err)
+	}
+	eps, err := datasets.ReadTable[datasets.Endpoint](stopped, datasets.TableEndpoints)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range eps {
+		if e.Failure != FailInterrupted && e.Failure != FailExcluded && e.Failure != FailSpecialPurpose {
+			t.Errorf("%s %s: failure %q after the probe was stopped", e.Host, e.Address, e.Failure)
+		}
+	}
+	cfg.Shard = datasets.Shard{Index: 1, Count: 2}
+	other := filepath.Join(dir, "probe-1")
+	if _, err := Probe(context.Background(), cfg, dnsDirs, other, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Merge(context.Background(), sw.base, dnsDirs[0], []string{stopped, other}, filepath.Join(dir, "m1")); err == nil || !strings.Contains(err.Error(), "incomplete") {
+		t.Errorf("Merge of an interrupted probe shard: %v", err)
+	}
+
+	// A probe shard whose endpoints parts are gone.
+	empty := filepath.Join(dir, "empty-0")
+	cfg.Shard = datasets.Shard{Index: 0, Count: 2}
+	if _, err := Probe(context.Background(), cfg, dnsDirs, empty, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(empty, datasets.TableEndpoints)); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "m2")
+	man, err = Merge(context.Background(), sw.base, dnsDirs[0], []string{empty, other}, out)
+	if err == nil || !strings.Contains(err.Error(), "no endpoints row for") || man == nil || man.Complete {
+		t.Errorf("Merge with endpoints missing: err %v, manifest %v", err, man)
+	}
+	if m, err := datasets.ReadManifest(out); err != nil || m.Complete {
+		t.Errorf("the merged dataset's manifest: %v, %v; want complete false", m, err)
+	}
+}
