@@ -198,6 +198,7 @@ func (s *scan) probeEndpoints(ctx context.Context, p *hostProbe) {
 		if e.failure != "" {
 			continue
 		}
+		e.start = s.cfg.Now()
 		key := endpointKey{e.addr, p.base, e.mode}
 		alias := p.base != p.name
 		res, ok := starttls.Result{}, false

@@ -284,6 +284,7 @@ func TestSplitScanErrors(t *testing.T) {
 			Shard: &datasets.Shard{Index: k, Count: n}, Complete: true, Config: map[string]any{"dns_shards": 3}})
 	}
 	p0, p1 := probeShard(0, 2), probeShard(1, 2)
+	list := writeFile(t, dir, "list.txt", []byte("a.example\n"))
 
 	out := filepath.Join(dir, "out")
 	for _, c := range []struct {
@@ -299,6 +300,9 @@ func TestSplitScanErrors(t *testing.T) {
 		{"other flags", []string{"probe", "--shard", "0/2", "--out", out, good[0], good[1], otherFlags}, "sigalgs is any in one, both in the other"},
 		{"not a DNS shard", []string{"probe", "--shard", "0/2", "--out", out, good[0], good[1], whole}, "not the DNS step"},
 		{"bad shard", []string{"probe", "--shard", "2/2", "--out", out, good[0]}, "want K/N"},
+		{"scan: handover without SMTP", []string{"scan", list, "--smtp-handover", "--no-smtp", "--out", out, "--resolver", "127.0.0.1:1", "--quiet"}, "cannot go with --no-smtp"},
+		{"probe: no DNS shard", []string{"probe", "--shard", "0/2", "--out", out}, "give the DNS shards"},
+		{"merge: no --dns", []string{"merge", "--out", out, p0, p1}, "--dns DIR"},
 		{"merge: missing probe shard", []string{"merge", "--dns", good[0], "--out", out, p0}, "probe shard(s) 1 of 2 missing"},
 		{"merge: not a DNS shard", []string{"merge", "--dns", p0, "--out", out, p0, p1}, "not the DNS step"},
 		{"merge: incomplete", []string{"merge", "--dns", incomplete, "--out", out, p0, p1}, "incomplete"},
