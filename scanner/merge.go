@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,6 +31,8 @@ func probeShards(dns *datasets.Manifest, dirs []string) ([]*datasets.Manifest, e
 		sh := shardOf(m)
 		n, _ := m.Config["dns_shards"].(float64)
 		switch {
+		case !validShard(sh):
+			return nil, fmt.Errorf("%s: the manifest's shard %s is not a shard K/N with 0 <= K < N", dir, sh)
 		case m.Step != datasets.StepProbe:
 			return nil, fmt.Errorf("%s is not a probe shard (it was not written by danescan probe)", dir)
 		case !m.Complete:
@@ -80,6 +83,8 @@ func Merge(ctx context.Context, cfg Config, dnsDir string, probeDirs []string, o
 		return nil, err
 	}
 	switch {
+	case !validShard(shardOf(dns)):
+		return nil, fmt.Errorf("%s: the manifest's shard %s is not a shard K/N with 0 <= K < N", dnsDir, shardOf(dns))
 	case dns.Step != datasets.StepDNS:
 		return nil, fmt.Errorf("%s is not the DNS step of a split scan (it was not written by scan --smtp-handover)", dnsDir)
 	case !dns.Complete:
@@ -103,6 +108,9 @@ func Merge(ctx context.Context, cfg Config, dnsDir string, probeDirs []string, o
 				hostEps[h.Host] = eps
 			}
 			k := probeKey{h.Host, h.Address, h.SigAlgs}
+			if len(eps) != int(h.Endpoints) || eps[h.Position] != (probeKey{}) {
+				return fmt.Errorf("%s: the handover rows of %s disagree on its endpoints", dnsDir, h.Host)
+			}
 			eps[h.Position] = k
 			want[k] = nil
 		}
@@ -110,6 +118,11 @@ func Merge(ctx context.Context, cfg Config, dnsDir string, probeDirs []string, o
 	})
 	if err != nil {
 		return nil, err
+	}
+	for host, eps := range hostEps {
+		if i := slices.Index(eps, probeKey{}); i >= 0 {
+			return nil, fmt.Errorf("%s: the handover of %s lacks its endpoint %d of %d", dnsDir, host, i, len(eps))
+		}
 	}
 
 	final := *dns

@@ -42,6 +42,8 @@ func DNSShards(dirs []string) ([]*datasets.Manifest, error) {
 		}
 		sh := shardOf(m)
 		switch {
+		case !validShard(sh):
+			return nil, fmt.Errorf("%s: the manifest's shard %s is not a shard K/N with 0 <= K < N", dir, sh)
 		case m.Step != datasets.StepDNS:
 			return nil, fmt.Errorf("%s is not the DNS step of a split scan (it was not written by scan --smtp-handover)", dir)
 		case !m.Complete:
@@ -83,6 +85,11 @@ func shardOf(m *datasets.Manifest) datasets.Shard {
 		return datasets.Shard{Index: 0, Count: 1}
 	}
 	return *m.Shard
+}
+
+// validShard reports whether sh is a shard K of N with 0 <= K < N.
+func validShard(sh datasets.Shard) bool {
+	return sh.Count >= 1 && sh.Count <= datasets.MaxShards && sh.Index >= 0 && sh.Index < sh.Count
 }
 
 // probeKey names an endpoints row: a host's endpoint.

@@ -278,6 +278,7 @@ func TestSplitScanErrors(t *testing.T) {
 	flags := dnsShard(2, 3, "s1", true)
 	flags.Config = map[string]any{"sigalgs": "both", "dnssec_enabled": true}
 	otherFlags := shard("other-flags", flags)
+	badIndex := shard("bad-index", dnsShard(5, 3, "s1", true))
 	whole := shard("whole", datasets.Manifest{SchemaVersion: datasets.SchemaVersion, ScanID: "s1", Complete: true})
 	probeShard := func(k, n int) string {
 		return shard(fmt.Sprintf("probe-%d-%d", k, n), datasets.Manifest{SchemaVersion: datasets.SchemaVersion, ScanID: "s1", Step: datasets.StepProbe,
@@ -299,6 +300,7 @@ func TestSplitScanErrors(t *testing.T) {
 		{"twice", []string{"probe", "--shard", "0/2", "--out", out, good[0], good[1], good[1]}, "given twice"},
 		{"other flags", []string{"probe", "--shard", "0/2", "--out", out, good[0], good[1], otherFlags}, "sigalgs is any in one, both in the other"},
 		{"not a DNS shard", []string{"probe", "--shard", "0/2", "--out", out, good[0], good[1], whole}, "not the DNS step"},
+		{"shard out of range", []string{"probe", "--shard", "0/2", "--out", out, good[0], good[1], badIndex}, "is not a shard K/N"},
 		{"bad shard", []string{"probe", "--shard", "2/2", "--out", out, good[0]}, "want K/N"},
 		{"scan: handover without SMTP", []string{"scan", list, "--smtp-handover", "--no-smtp", "--out", out, "--resolver", "127.0.0.1:1", "--quiet"}, "cannot go with --no-smtp"},
 		{"probe: no DNS shard", []string{"probe", "--shard", "0/2", "--out", out}, "give the DNS shards"},
