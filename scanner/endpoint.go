@@ -177,17 +177,25 @@ func (s *scan) endpointsOf(p *hostProbe) []*endpointProbe {
 		for _, mode := range s.smtp.modes {
 			e := &endpointProbe{addr: ip, mode: mode, start: s.cfg.Now()}
 			eps = append(eps, e)
-			if s.cfg.Exclude.Address(ip) || s.cfg.Exclude.Name(p.name) {
-				e.failure, e.errText, e.status = FailExcluded, "excluded by the exclusion list", datasets.DANENotProbed
-				continue
-			}
-			if kind, special := SpecialPurpose(ip); special && !s.cfg.allowed(ip) {
-				e.failure, e.status = FailSpecialPurpose, datasets.DANENotProbed
-				e.errText = "special-purpose address, " + kind + ": not connected to (--allow names the ranges a scan may probe)"
-			}
+			s.decide(p, e)
 		}
 	}
 	return eps
+}
+
+// decide takes the decisions about endpoint e of host p that come before
+// any connection: excluded when the exclusion list names its address or
+// the host, special_purpose when its address is a special-purpose address
+// that Config.Allow does not name (both not_probed).
+func (s *scan) decide(p *hostProbe, e *endpointProbe) {
+	if s.cfg.Exclude.Address(e.addr) || s.cfg.Exclude.Name(p.name) {
+		e.failure, e.errText, e.status = FailExcluded, "excluded by the exclusion list", datasets.DANENotProbed
+		return
+	}
+	if kind, special := SpecialPurpose(e.addr); special && !s.cfg.allowed(e.addr) {
+		e.failure, e.status = FailSpecialPurpose, datasets.DANENotProbed
+		e.errText = "special-purpose address, " + kind + ": not connected to (--allow names the ranges a scan may probe)"
+	}
 }
 
 // probeEndpoints probes the endpoints of host p (endpointsOf) and judges

@@ -113,8 +113,11 @@ type connKey struct {
 // TLSA records as received, and writes their endpoints rows to the dataset
 // in outDir (manifest step probe). An endpoint handed over by several DNS
 // shards (a host used by domains of several) gets one row, judged against
-// the lowest shard's handover. Probe uses cfg's SMTP settings, SMTPDial,
-// Roots, Shard, PartRows, Replace, ToolVersion, Command, Now and Logger;
+// the lowest shard's handover. The decisions of the DNS step (excluded,
+// special_purpose) stand, and cfg.Exclude and cfg.Allow are applied again:
+// an endpoint is connected to only when both steps allow it. Probe uses
+// cfg's SMTP settings, SMTPDial, Roots, Exclude, Allow, Shard, PartRows,
+// Replace, ToolVersion, Command, Now and Logger;
 // the scan id is the DNS shards'. It fails before any connection, with
 // nothing written, when the DNS shards are not one whole, complete scan or
 // outDir cannot be written; when ctx ends it stops, marks the endpoints
@@ -166,6 +169,12 @@ func Probe(ctx context.Context, cfg Config, dnsDirs []string, outDir string, sta
 			start.Config[k] = v
 		}
 	}
+	allow := make([]string, len(cfg.Allow))
+	for i, p := range cfg.Allow {
+		allow[i] = p.String()
+	}
+	start.Config["probe_allow"] = allow
+	start.Config["probe_exclude_entries"] = cfg.Exclude.Len()
 	start.Config["smtp_workers"] = cfg.SMTPWorkers
 	start.Config["smtp_rate"] = cfg.SMTPRate
 	start.Config["address_interval"] = cfg.AddressInterval.String()
@@ -305,6 +314,13 @@ func (s *scan) probeAddress(ctx context.Context, addr netip.Addr, byConn map[con
 				p = &hostProbe{name: h.Host, base: h.TLSABaseDomain, tlsaState: h.TLSAState}
 			}
 			e.start = s.cfg.Now()
+			if e.failure == "" {
+				// The probe step's own --exclude and --allow hold too:
+				// an opt-out that arrived after the DNS step is honoured,
+				// and a special-purpose address is connected to only
+				// when this step allows it as well.
+				s.decide(p, e)
+			}
 			switch {
 			case e.failure != "":
 			case interrupted:

@@ -38,12 +38,19 @@ func probeWith(ctx context.Context, args []string, stdout, stderr io.Writer, dia
 	interval := fs.Duration("address-interval", time.Second, "least time between two connections to the same address (never more than one at a time)")
 	timeout := fs.Duration("smtp-timeout", 30*time.Second, "timeout of each SMTP stage (banner, EHLO, STARTTLS, TLS handshake; connect: a third of it)")
 	ehlo := fs.String("ehlo", "", "name sent with EHLO (default: this machine's host name)")
+	// The DNS step decided with its --exclude and --allow; this step
+	// applies its own as well, so that nothing is connected to that
+	// either step refuses.
+	var sf scanFlags
+	fs.StringVar(&sf.excludeFile, "exclude", "", "file of addresses, CIDR prefixes and domain names never to touch, applied again (give the DNS step's; an opt-out that arrived since may be added)")
+	fs.Var(&sf.allowValues, "allow", "special-purpose addresses that may be probed (private, loopback, documentation ...): as for scan, and needed here too; repeatable")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: danescan probe --shard K/N --out DIR DNS_SHARD...\n\n"+
 			"The SMTP step of a scan split by address: reads the handover of every DNS shard\n"+
 			"(scan --shard I/M --smtp-handover), probes the endpoints whose address belongs to\n"+
 			"shard K of N, each address from this shard only, and writes their endpoints rows.\n"+
-			"--exclude and --allow were applied by the DNS step. Then: danescan merge.\n\nFlags:\n")
+			"The DNS step's --exclude and --allow decisions stand; give them here too, as this step\n"+
+			"connects only where both allow it. Then: danescan merge.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	rest, err := parseInterleaved(fs, args)
@@ -65,6 +72,10 @@ func probeWith(ctx context.Context, args []string, stdout, stderr io.Writer, dia
 		fmt.Fprintln(stderr, "danescan probe: give the DNS shards (scan --smtp-handover) as arguments or with --from")
 		return exitUsage
 	}
+	if err := sf.loadExclude(); err != nil {
+		fmt.Fprintf(stderr, "danescan probe: %v\n", err)
+		return exitUsage
+	}
 	shard, err := datasets.ParseShard(*shardSpec)
 	if err != nil {
 		fmt.Fprintf(stderr, "danescan probe: --shard: %v\n", err)
@@ -82,6 +93,8 @@ func probeWith(ctx context.Context, args []string, stdout, stderr io.Writer, dia
 		SMTPRate:        *rate,
 		AddressInterval: *interval,
 		SMTPDial:        dial,
+		Exclude:         sf.exclude,
+		Allow:           sf.allow,
 		STARTTLS: starttls.Config{
 			EHLO:             *ehlo,
 			ConnectTimeout:   max(*timeout/3, time.Millisecond),

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/danescan/danescan/datasets"
+	"github.com/danescan/danescan/scanner"
 	"github.com/danescan/danescan/scanner/lab"
 )
 
@@ -162,14 +163,39 @@ func TestSplitScan(t *testing.T) {
 	for k := range 4 {
 		out := filepath.Join(dir, fmt.Sprintf("probe-%d", k))
 		c := &connCounter{dial: smtp.Dial}
-		args := append([]string{"--shard", fmt.Sprintf("%d/4", k), "--out", out, "--quiet",
-			"--smtp-timeout", "5s", "--address-interval", "1ns", "--smtp-rate", "0"}, dnsDirs...)
+		args := []string{"--shard", fmt.Sprintf("%d/4", k), "--out", out, "--quiet",
+			"--smtp-timeout", "5s", "--address-interval", "1ns", "--smtp-rate", "0"}
+		for _, p := range lab.Networks() {
+			args = append(args, "--allow", p.String())
+		}
+		args = append(args, dnsDirs...)
 		var stdout, stderr bytes.Buffer
 		if code := probeWith(context.Background(), args, &stdout, &stderr, c.Dial); code != exitOK {
 			t.Fatalf("probe shard %d: exit %d: %s", k, code, stderr.String())
 		}
 		counters = append(counters, c)
 		probeDirs = append(probeDirs, out)
+	}
+	// Without --allow the probe step connects to none of the world's
+	// (documentation) addresses, whatever the DNS step allowed.
+	refused := &connCounter{dial: smtp.Dial}
+	var stdout, stderr bytes.Buffer
+	noAllow := filepath.Join(dir, "probe-no-allow")
+	if code := probeWith(context.Background(), append([]string{"--shard", "0/4", "--out", noAllow, "--quiet"}, dnsDirs...), &stdout, &stderr, refused.Dial); code != exitOK {
+		t.Fatalf("probe without --allow: exit %d: %s", code, stderr.String())
+	}
+	if len(refused.n) != 0 {
+		t.Errorf("probe without --allow connected to %d addresses", len(refused.n))
+	}
+	if rows, err := datasets.ReadTable[datasets.Endpoint](noAllow, datasets.TableEndpoints); err != nil || len(rows) == 0 {
+		t.Errorf("probe without --allow: %d rows, %v", len(rows), err)
+	} else {
+		for _, r := range rows {
+			if r.Failure != scanner.FailSpecialPurpose || r.DANEStatus != datasets.DANENotProbed {
+				t.Errorf("%s %s: failure %q, %s; want special_purpose, not_probed", r.Host, r.Address, r.Failure, r.DANEStatus)
+				break
+			}
+		}
 	}
 	for k := range 4 {
 		out := filepath.Join(dir, fmt.Sprintf("final-%d", k))
