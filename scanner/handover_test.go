@@ -332,3 +332,45 @@ func TestSplitScanIncomplete(t *testing.T) {
 		t.Errorf("the merged dataset's manifest: %v, %v; want complete false", m, err)
 	}
 }
+
+// TestSplitScanUnsharded: a DNS step of the whole input (no --shard),
+// probed in 2 shards and merged, has the verdicts of the scan in one
+// process.
+func TestSplitScanUnsharded(t *testing.T) {
+	sw := newSplitWorld(t, lab.Config{Domains: 100, Seed: 7}, "any")
+	ctx := context.Background()
+	dir := t.TempDir()
+	whole := filepath.Join(dir, "whole")
+	if _, err := Run(ctx, sw.base, []Input{{Path: sw.list}}, whole, nil); err != nil {
+		t.Fatal(err)
+	}
+	cfg := sw.base
+	cfg.SMTPHandover = true
+	dns := filepath.Join(dir, "dns")
+	if _, err := Run(ctx, cfg, []Input{{Path: sw.list}}, dns, nil); err != nil {
+		t.Fatal(err)
+	}
+	var probes []string
+	for k := range 2 {
+		cfg := sw.base
+		cfg.Shard = datasets.Shard{Index: k, Count: 2}
+		out := filepath.Join(dir, fmt.Sprint("probe-", k))
+		if _, err := Probe(ctx, cfg, []string{dns}, out, nil); err != nil {
+			t.Fatal(err)
+		}
+		probes = append(probes, out)
+	}
+	final := filepath.Join(dir, "final")
+	man, err := Merge(ctx, sw.base, dns, probes, final)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if man.Shard != nil || !man.Complete {
+		t.Errorf("final manifest: shard %v, complete %v; want no shard, complete", man.Shard, man.Complete)
+	}
+	wd, wh, we := verdictRows(t, whole)
+	gd, gh, ge := verdictRows(t, final)
+	sameLines(t, "domains", gd, wd)
+	sameLines(t, "mx_hosts", gh, wh)
+	sameLines(t, "endpoints", ge, we)
+}
