@@ -61,6 +61,9 @@ type Counts struct {
 	// ("endpoint_dane_<status>").
 	EndpointsDANE map[string]int64 `json:"-"`
 
+	// RowsHandover counts the handover rows (scan --smtp-handover).
+	RowsHandover int64 `json:"rows_handover,omitempty"`
+
 	// Other holds the counts of a manifest read whose names this version
 	// does not know (written by another version), so that they are
 	// written again as they were.

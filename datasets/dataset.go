@@ -19,6 +19,9 @@ type CreateOptions struct {
 	// Replace removes a dataset already in the directory (see Remove)
 	// instead of refusing to write there.
 	Replace bool
+	// Handover adds the handover table (WriteHandover): the dataset of a
+	// DNS shard whose SMTP work is handed over (StepDNS).
+	Handover bool
 }
 
 // Writer writes a whole dataset: the parts of its three tables and its
@@ -34,6 +37,7 @@ type Writer struct {
 	domains   *TableWriter[Domain]
 	hosts     *TableWriter[MXHost]
 	endpoints *TableWriter[Endpoint]
+	handover  *TableWriter[Handover] // nil without CreateOptions.Handover
 	// saved is the number of parts listed by the last manifest written.
 	saved int
 	// kept are the parts of a resumed dataset kept as they were (Resume).
@@ -106,6 +110,12 @@ func Create(dir string, man *Manifest, opts CreateOptions) (_ *Writer, err error
 		w.closeTables()
 		return nil, err
 	}
+	if opts.Handover {
+		if w.handover, err = NewTableWriter[Handover](dir, TableHandover, topts); err != nil {
+			w.closeTables()
+			return nil, err
+		}
+	}
 	if err := WriteManifest(dir, &w.start); err != nil {
 		w.closeTables()
 		return nil, err
@@ -122,11 +132,25 @@ func (w *Writer) WriteHost(h *MXHost) error { return w.hosts.Write(h) }
 // WriteEndpoint appends a row to the endpoints table; see TableWriter.Write.
 func (w *Writer) WriteEndpoint(e *Endpoint) error { return w.endpoints.Write(e) }
 
+// WriteHandover appends a row to the handover table; see TableWriter.Write.
+// It returns an error when the dataset was created without
+// CreateOptions.Handover.
+func (w *Writer) WriteHandover(h *Handover) error {
+	if w.handover == nil {
+		return fmt.Errorf("write handover: the dataset in %s has no handover table", w.dir)
+	}
+	return w.handover.Write(h)
+}
+
 // Flush finishes the open part of every table (see TableWriter.Flush), so
 // that rows written a while ago are on disk however slowly new ones come.
 // It returns the first error of the tables (one line, for the user).
 func (w *Writer) Flush() error {
-	return first(w.domains.Flush(), w.hosts.Flush(), w.endpoints.Flush())
+	err := first(w.domains.Flush(), w.hosts.Flush(), w.endpoints.Flush())
+	if w.handover != nil {
+		err = first(err, w.handover.Flush())
+	}
+	return err
 }
 
 // first returns the first non-nil error of errs.
@@ -180,13 +204,21 @@ func (w *Writer) save(m *Manifest) error {
 }
 
 func (w *Writer) partCount() int {
-	return w.domains.PartCount() + w.hosts.PartCount() + w.endpoints.PartCount()
+	n := w.domains.PartCount() + w.hosts.PartCount() + w.endpoints.PartCount()
+	if w.handover != nil {
+		n += w.handover.PartCount()
+	}
+	return n
 }
 
 // parts returns the parts kept by Resume, then those of all tables:
-// domains, mx_hosts, endpoints.
+// domains, mx_hosts, endpoints, handover.
 func (w *Writer) parts() []Part {
-	return append(append(append(slices.Clone(w.kept), w.domains.Parts()...), w.hosts.Parts()...), w.endpoints.Parts()...)
+	p := append(append(append(slices.Clone(w.kept), w.domains.Parts()...), w.hosts.Parts()...), w.endpoints.Parts()...)
+	if w.handover != nil {
+		p = append(p, w.handover.Parts()...)
+	}
+	return p
 }
 
 // closeTables closes the table writers that were created and returns the
@@ -201,6 +233,9 @@ func (w *Writer) closeTables() error {
 	}
 	if w.endpoints != nil {
 		errs = append(errs, w.endpoints.Close())
+	}
+	if w.handover != nil {
+		errs = append(errs, w.handover.Close())
 	}
 	return first(errs...)
 }

@@ -22,6 +22,10 @@ type Manifest struct {
 	// Shard says which part of a sharded scan (--shard K/N) this dataset
 	// holds; nil for a scan of the whole input.
 	Shard *Shard `json:"shard,omitempty"`
+	// Step says which step of a scan split into DNS, probe and merge
+	// steps wrote the dataset (StepDNS, StepProbe); empty for a whole
+	// scan and for the final dataset of a shard.
+	Step string `json:"step,omitempty"`
 	// Resumed lists the times the scan was continued with --resume.
 	Resumed []time.Time `json:"resumed,omitempty"`
 	Started time.Time   `json:"started"`

@@ -54,6 +54,7 @@ func tableDefs() []tableDef {
 		{TableMXHosts, reflect.TypeFor[MXHost]()},
 		{TableEndpoints, reflect.TypeFor[Endpoint]()},
 		{TableFindings, reflect.TypeFor[Finding]()},
+		{TableHandover, reflect.TypeFor[Handover]()},
 	}
 }
 

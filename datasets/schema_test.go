@@ -139,7 +139,7 @@ func TestTables(t *testing.T) {
 	for _, tbl := range tables {
 		names = append(names, tbl.Name)
 	}
-	if d := diff([]string{TableDomains, TableMXHosts, TableEndpoints, TableFindings}, names); d != "" {
+	if d := diff([]string{TableDomains, TableMXHosts, TableEndpoints, TableFindings, TableHandover}, names); d != "" {
 		t.Errorf("table names %s", d)
 	}
 	// Spot checks of the flattening and of declaration order.

@@ -171,26 +171,14 @@ func (s *scan) domain(ctx context.Context, e datasets.Entry) *datasets.Domain {
 	if s.validator != nil && len(mx.Records) > 0 {
 		p.mxSecure = mx.secure()
 	}
-	var firstMiss string
-	probed := false
-	for _, h := range p.hosts {
+	verdicts := make([]hostDANE, len(p.hosts))
+	for i, h := range p.hosts {
 		var pre *addressAnswers
 		if p.kind == KindImplicit {
 			pre = implicit
 		}
 		sum := s.host(ctx, h, pre)
-		probed = probed || sum.daneStatus != ""
-		if sum.daneStatus == datasets.DANEPass {
-			p.passing++
-		} else if firstMiss == "" {
-			firstMiss = h + ": " + string(sum.daneStatus)
-			if sum.daneStatus == "" {
-				firstMiss = h + ": not probed"
-			}
-			if sum.daneReason != "" {
-				firstMiss += " " + sum.daneReason
-			}
-		}
+		verdicts[i] = hostDANE{status: sum.daneStatus, reason: sum.daneReason}
 		switch {
 		case s.validator == nil && sum.hasTLSA:
 			p.withTLSA++
@@ -205,16 +193,7 @@ func (s *scan) domain(ctx context.Context, e datasets.Entry) *datasets.Domain {
 		interrupted = interrupted || sum.interrupted
 	}
 	p.allTLSA = len(p.hosts) > 0 && int(p.withTLSA) == len(p.hosts)
-	if s.smtp != nil && probed {
-		switch {
-		case int(p.passing) == len(p.hosts):
-			p.dane = datasets.DANEAll
-		case p.passing > 0:
-			p.dane, p.daneReason = datasets.DANESome, firstMiss
-		default:
-			p.dane, p.daneReason = datasets.DANENone, firstMiss
-		}
-	}
+	p.dane, p.daneReason, p.passing = rollUpDomain(p.hosts, verdicts)
 
 	if failed != "" {
 		why := "not queried: the MX lookup failed with " + string(failed)
@@ -232,6 +211,49 @@ func (s *scan) domain(ctx context.Context, e datasets.Entry) *datasets.Domain {
 	}
 	p.duration = s.cfg.Now().Sub(p.start)
 	return domainRow(s.cfg.ScanID, p)
+}
+
+// hostDANE is what a domain's roll-up needs of one MX host: its
+// dane_status and dane_reason (empty when the host was not probed).
+type hostDANE struct {
+	status datasets.DANEStatus
+	reason string
+}
+
+// rollUpDomain rolls the verdicts of a domain's MX hosts (parallel to
+// hosts, in preference order) up into its dane column, its dane_reason and
+// mx_hosts_passing: all when every host passes, some when at least one
+// does, none otherwise, with the first host that does not pass as the
+// reason ("<host>: <status>[ <reason>]", "not probed" for a host without
+// a verdict); dane is empty when no host has a verdict (no SMTP probes,
+// no host with an address). The scan and Merge both use it.
+func rollUpDomain(hosts []string, verdicts []hostDANE) (dane datasets.DANECoverage, reason string, passing int32) {
+	var firstMiss string
+	probed := false
+	for i, h := range hosts {
+		v := verdicts[i]
+		probed = probed || v.status != ""
+		if v.status == datasets.DANEPass {
+			passing++
+		} else if firstMiss == "" {
+			firstMiss = h + ": " + string(v.status)
+			if v.status == "" {
+				firstMiss = h + ": not probed"
+			}
+			if v.reason != "" {
+				firstMiss += " " + v.reason
+			}
+		}
+	}
+	switch {
+	case !probed:
+		return "", "", passing
+	case int(passing) == len(hosts):
+		return datasets.DANEAll, "", passing
+	case passing > 0:
+		return datasets.DANESome, firstMiss, passing
+	}
+	return datasets.DANENone, firstMiss, passing
 }
 
 // domainRow is the domains row of a scanned domain.

@@ -166,53 +166,88 @@ type endpointProbe struct {
 	v      dane.Verdict
 }
 
-// probeEndpoints probes the addresses of host p, at most MaxAddresses of
-// them, once per certificate type mode, and judges each endpoint.
-func (s *scan) probeEndpoints(ctx context.Context, p *hostProbe) {
+// endpointsOf returns the endpoints of host p in the host's order: its
+// addresses, at most MaxAddresses of them, once per certificate type mode.
+// The decisions taken before any connection are made here: an endpoint
+// that the exclusion list names, or whose special-purpose address is not
+// allowed, has its failure and status not_probed.
+func (s *scan) endpointsOf(p *hostProbe) []*endpointProbe {
+	var eps []*endpointProbe
 	for _, ip := range p.addrs[:min(len(p.addrs), MaxAddresses)] {
 		for _, mode := range s.smtp.modes {
 			e := &endpointProbe{addr: ip, mode: mode, start: s.cfg.Now()}
-			p.endpoints = append(p.endpoints, e)
-			if s.cfg.Exclude.Address(ip) || s.cfg.Exclude.Name(p.name) {
-				e.failure, e.errText, e.status = FailExcluded, "excluded by the exclusion list", datasets.DANENotProbed
-				continue
-			}
-			if kind, special := SpecialPurpose(ip); special && !s.cfg.allowed(ip) {
-				e.failure, e.status = FailSpecialPurpose, datasets.DANENotProbed
-				e.errText = "special-purpose address, " + kind + ": not connected to (--allow names the ranges a scan may probe)"
-				continue
-			}
-			key := endpointKey{ip, p.base, mode}
-			alias := p.base != p.name
-			res, ok := starttls.Result{}, false
-			if alias {
-				res, ok = s.smtp.shared(key)
-			}
-			if !ok {
-				pcfg := s.cfg.STARTTLS
-				pcfg.Dial = s.cfg.SMTPDial
-				pcfg.SigAlgs = mode
-				start := s.cfg.Now()
-				if res, ok = s.smtp.probe(ctx, pcfg, netip.AddrPortFrom(ip, 25), p.base, s.cfg.Now); !ok {
-					e.failure, e.errText, e.status = FailInterrupted, "the scan ended before the probe", datasets.DANENotProbed
-					continue
-				}
-				if ctx.Err() != nil && res.Failure == starttls.FailureCanceled {
-					// Cut by the end of the grace period: not a finding
-					// about the server.
-					e.failure, e.errText, e.status = FailInterrupted, "the scan ended during the probe", datasets.DANENotProbed
-					continue
-				}
-				s.stats.Endpoints.Add(1)
-				e.duration = s.cfg.Now().Sub(start)
-				if alias {
-					s.smtp.share(key, res)
-				}
-			}
-			e.res = res
-			judge(e, p, s.cfg.Now(), s.smtp.roots)
+			eps = append(eps, e)
+			s.decide(p, e)
 		}
 	}
+	return eps
+}
+
+// decide takes the decisions about endpoint e of host p that come before
+// any connection: excluded when the exclusion list names its address or
+// the host, special_purpose when its address is a special-purpose address
+// that Config.Allow does not name (both not_probed).
+func (s *scan) decide(p *hostProbe, e *endpointProbe) {
+	if s.cfg.Exclude.Address(e.addr) || s.cfg.Exclude.Name(p.name) {
+		e.failure, e.errText, e.status = FailExcluded, "excluded by the exclusion list", datasets.DANENotProbed
+		return
+	}
+	if kind, special := SpecialPurpose(e.addr); special && !s.cfg.allowed(e.addr) {
+		e.failure, e.status = FailSpecialPurpose, datasets.DANENotProbed
+		e.errText = "special-purpose address, " + kind + ": not connected to (--allow names the ranges a scan may probe)"
+	}
+}
+
+// probeEndpoints probes the endpoints of host p (endpointsOf) and judges
+// each.
+func (s *scan) probeEndpoints(ctx context.Context, p *hostProbe) {
+	p.endpoints = s.endpointsOf(p)
+	for _, e := range p.endpoints {
+		if e.failure != "" {
+			continue
+		}
+		e.start = s.cfg.Now()
+		key := endpointKey{e.addr, p.base, e.mode}
+		alias := p.base != p.name
+		res, ok := starttls.Result{}, false
+		if alias {
+			res, ok = s.smtp.shared(key)
+		}
+		if !ok {
+			if res, ok = s.connect(ctx, p.base, e); !ok {
+				continue
+			}
+			if alias {
+				s.smtp.share(key, res)
+			}
+		}
+		e.res = res
+		judge(e, p, s.cfg.Now(), s.smtp.roots)
+	}
+}
+
+// connect probes endpoint e, with sni as the server name, under the
+// pool's politeness limits, and sets e's duration. It reports false, with
+// e marked interrupted, when the scan ended before or during the probe.
+func (s *scan) connect(ctx context.Context, sni string, e *endpointProbe) (starttls.Result, bool) {
+	pcfg := s.cfg.STARTTLS
+	pcfg.Dial = s.cfg.SMTPDial
+	pcfg.SigAlgs = e.mode
+	start := s.cfg.Now()
+	res, ok := s.smtp.probe(ctx, pcfg, netip.AddrPortFrom(e.addr, 25), sni, s.cfg.Now)
+	if !ok {
+		e.failure, e.errText, e.status = FailInterrupted, "the scan ended before the probe", datasets.DANENotProbed
+		return res, false
+	}
+	if ctx.Err() != nil && res.Failure == starttls.FailureCanceled {
+		// Cut by the end of the grace period: not a finding about the
+		// server.
+		e.failure, e.errText, e.status = FailInterrupted, "the scan ended during the probe", datasets.DANENotProbed
+		return res, false
+	}
+	s.stats.Endpoints.Add(1)
+	e.duration = s.cfg.Now().Sub(start)
+	return res, true
 }
 
 // judge sets the DANE verdict of endpoint e of host p from the probe and
@@ -321,25 +356,46 @@ func groupName(g tls.CurveID) string {
 	return s
 }
 
-// hostVerdict rolls the endpoints of host p up into its DANE status: pass
-// when every endpoint passes, otherwise the first endpoint that does not,
-// with its address (and certificate type mode) before its reason.
-func hostVerdict(p *hostProbe) {
-	if len(p.endpoints) == 0 {
-		return
+// endpointVerdict is what the host verdict needs of one endpoint: its
+// address, certificate type mode and DANE verdict.
+type endpointVerdict struct {
+	addr   netip.Addr
+	mode   string
+	status datasets.DANEStatus
+	reason string
+}
+
+// rollUpHost rolls the endpoints of one host, in the host's order, up
+// into the host's dane_status and dane_reason: pass when every endpoint
+// passes, otherwise the status of the first endpoint that does not, and
+// as reason its address (and certificate type mode) before its reason.
+// A host without endpoints has no verdict (""). The scan and Merge both
+// use it.
+func rollUpHost(eps []endpointVerdict) (datasets.DANEStatus, string) {
+	if len(eps) == 0 {
+		return "", ""
 	}
-	p.daneStatus, p.daneReason = datasets.DANEPass, ""
-	for _, e := range p.endpoints {
+	for _, e := range eps {
 		if e.status != datasets.DANEPass {
-			p.daneStatus = e.status
-			p.daneReason = e.addr.String()
+			reason := e.addr.String()
 			if e.mode != starttls.SigAlgsAny {
-				p.daneReason += " (" + e.mode + ")"
+				reason += " (" + e.mode + ")"
 			}
 			if e.reason != "" {
-				p.daneReason += ": " + e.reason
+				reason += ": " + e.reason
 			}
-			return
+			return e.status, reason
 		}
 	}
+	return datasets.DANEPass, ""
+}
+
+// hostVerdict sets the DANE status of host p from its endpoints
+// (rollUpHost).
+func hostVerdict(p *hostProbe) {
+	eps := make([]endpointVerdict, len(p.endpoints))
+	for i, e := range p.endpoints {
+		eps[i] = endpointVerdict{addr: e.addr, mode: e.mode, status: e.status, reason: e.reason}
+	}
+	p.daneStatus, p.daneReason = rollUpHost(eps)
 }

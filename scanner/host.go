@@ -107,7 +107,12 @@ func (s *scan) host(ctx context.Context, host string, pre *addressAnswers) hostS
 			return sum, nil
 		}
 		p := s.probeHost(ctx, host, pre)
-		if s.smtp != nil && len(p.addrs) > 0 && p.failure == "" {
+		var handover []*datasets.Handover
+		switch {
+		case s.smtp == nil || len(p.addrs) == 0 || p.failure != "":
+		case s.cfg.SMTPHandover:
+			handover = s.handOver(p)
+		default:
 			s.probeEndpoints(ctx, p)
 			hostVerdict(p)
 		}
@@ -117,6 +122,9 @@ func (s *scan) host(ctx context.Context, host string, pre *addressAnswers) hostS
 			s.rows <- rowMsg{host: hostRow(s.cfg.ScanID, p)}
 			for _, e := range p.endpoints {
 				s.rows <- rowMsg{endpoint: endpointRow(s.cfg.ScanID, p, e)}
+			}
+			for _, h := range handover {
+				s.rows <- rowMsg{handover: h}
 			}
 		}
 		return sum, nil

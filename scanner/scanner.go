@@ -8,7 +8,8 @@
 // the status: TLSA only behind secure address records, the CNAME-expanded
 // TLSA base domain only behind a secure chain, and bogus TLSA as unusable.
 //
-// Run is the only function in danescan that starts goroutines. Measurement
+// Run and Probe (the SMTP step of a scan split by address, handover.go)
+// are the only functions in danescan that start goroutines. Measurement
 // failures are data in rows, never errors that stop the scan.
 package scanner
 
@@ -97,6 +98,11 @@ type Config struct {
 	// (package dane), written to the endpoints table. Off, the scan is
 	// DNS-only.
 	SMTP bool
+	// SMTPHandover, with SMTP, makes no SMTP connection: the endpoints
+	// that would be probed are written to the handover table instead, for
+	// Probe and Merge (the DNS step of a scan split by address; see
+	// handover.go).
+	SMTPHandover bool
 	// SMTPWorkers bounds the SMTP probes running at once. Default 50.
 	SMTPWorkers int
 	// SMTPRate is the global budget of new SMTP connections per second;
@@ -246,6 +252,7 @@ type rowMsg struct {
 	domain   *datasets.Domain
 	host     *datasets.MXHost
 	endpoint *datasets.Endpoint
+	handover *datasets.Handover
 }
 
 // Run scans the inputs and writes the dataset to outDir. It fails before
@@ -266,7 +273,7 @@ type rowMsg struct {
 func Run(ctx context.Context, cfg Config, inputs []Input, outDir string, stats *Stats) (*datasets.Manifest, error) {
 	cfg.defaults()
 	return scanInto(ctx, &cfg, inputs, stats, func(start *datasets.Manifest) (sink, error) {
-		w, err := datasets.Create(outDir, start, datasets.CreateOptions{PartRows: cfg.PartRows, Replace: cfg.Replace})
+		w, err := datasets.Create(outDir, start, datasets.CreateOptions{PartRows: cfg.PartRows, Replace: cfg.Replace, Handover: cfg.SMTPHandover})
 		if err != nil {
 			return nil, err
 		}
@@ -303,6 +310,9 @@ func scanInto(ctx context.Context, cfg *Config, inputs []Input, stats *Stats, cr
 	}
 	if len(inputs) == 0 {
 		return nil, errors.New("no input: give a file or - for stdin")
+	}
+	if cfg.SMTPHandover && !cfg.SMTP {
+		return nil, errors.New("an SMTP handover needs SMTP probes on")
 	}
 	readers, err := openInputs(inputs)
 	if err != nil {
@@ -494,6 +504,9 @@ func startManifest(cfg *Config, readers []*datasets.InputReader) *datasets.Manif
 			allow[i] = p.String()
 		}
 		man.Config["allow"] = allow
+		if cfg.SMTPHandover {
+			man.Step = datasets.StepDNS
+		}
 	}
 	for k, v := range cfg.Extra {
 		man.Config[k] = v
@@ -724,6 +737,11 @@ func writeRows(rows <-chan rowMsg, out sink, counts *datasets.Counts, every time
 				countHost(counts, m.host)
 				if err == nil {
 					keep(out.WriteHost(m.host))
+				}
+			case m.handover != nil:
+				counts.RowsHandover++
+				if err == nil {
+					keep(writeHandover(out, m.handover))
 				}
 			default:
 				countEndpoint(counts, m.endpoint)

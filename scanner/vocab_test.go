@@ -54,6 +54,8 @@ func TestVocabularies(t *testing.T) {
 		"endpoints.dane_near_miss":   strs(dane.NearMisses()...),
 		"endpoints.tlsa_unusable":    strs(dane.Unusables()...),
 		"endpoints.dane_reason(doc)": append(strs(dane.Reasons()...), "tlsa_lookup_failed"),
+		"handover.tlsa_state":        strs(datasets.TLSAStates()...),
+		"handover.failure":           {FailExcluded, FailSpecialPurpose},
 	}
 	covered := map[string]bool{}
 	for _, table := range datasets.Tables() {

@@ -23,6 +23,8 @@ const usage = `danescan measures DANE for SMTP (RFC 7672) across many domains.
 
 Usage:
   danescan scan [flags] INPUT... --out DIR   scan domain lists (files, .gz, or - for stdin)
+  danescan probe [flags] DNS_SHARD...        probe the addresses of one shard (after scan --smtp-handover)
+  danescan merge [flags] PROBE_SHARD...      finish a DNS shard with every probe shard's endpoints
   danescan lab [flags]                       scan the built-in simulated internet
   danescan lab serve [flags]                 run the simulated internet until interrupted
   danescan analyze DATASET... --out DIR      write the report (report.md, .html, .json, findings/)
@@ -60,6 +62,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return cmdLabServe(ctx, args[2:], stdout, stderr)
 		}
 		return cmdLab(ctx, args[1:], stdout, stderr)
+	case "probe":
+		return cmdProbe(ctx, args[1:], stdout, stderr)
+	case "merge":
+		return cmdMerge(ctx, args[1:], stdout, stderr)
 	case "analyze":
 		return cmdAnalyze(ctx, args[1:], stdout, stderr)
 	case "sql":

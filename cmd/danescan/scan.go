@@ -193,6 +193,7 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	origin := fs.String("origin", "", "zone origin for --format zone when the file has no $ORIGIN")
 	fs.BoolVar(&f.dnssec, "dnssec", true, "validate DNSSEC in-process (queries carry CD) and apply the RFC 7672 rules that depend on it; --dnssec=false records every RRset as not_validated")
 	shardSpec := fs.String("shard", "", "scan only shard K of N of the input (K/N, 0 <= K < N): the entries whose name hashes to K; run every K with the same inputs and flags")
+	handover := fs.Bool("smtp-handover", false, "connect to no MX host: write the endpoints to probe to the dataset's handover table, for 'danescan probe' and 'danescan merge' (a scan split by address, so that each address is probed from one machine)")
 	scanID := fs.String("scan-id", "", "the scan's id (default: a time stamp; with --shard, derived from the inputs' contents so that every shard agrees)")
 	anchorFile := fs.String("trust-anchor", "", "file of DS or DNSKEY records to validate from instead of the built-in IANA root anchors (e.g. a private root)")
 	fs.Usage = func() {
@@ -273,6 +274,10 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				return exitUsage
 			}
 		}
+	}
+	if cfg.SMTPHandover = *handover; *handover && f.noSMTP {
+		fmt.Fprintln(stderr, "danescan scan: --smtp-handover hands the SMTP work over: it cannot go with --no-smtp")
+		return exitUsage
 	}
 	return runScan(ctx, cfg, inputs, &f, stdout, stderr, logger)
 }
@@ -529,7 +534,9 @@ func printSummary(w io.Writer, m *datasets.Manifest, out string, elapsed time.Du
 			fmt.Fprintf(w, "  %-23s %d%s\n", "hosts, TLSA "+string(state), n, hostPct(n))
 		}
 	}
-	if on, _ := m.Config["smtp_enabled"].(bool); on {
+	if m.Step == datasets.StepDNS {
+		fmt.Fprintf(w, "  SMTP handed over        %d endpoints (handover table; next: danescan probe, then danescan merge)\n", c.RowsHandover)
+	} else if on, _ := m.Config["smtp_enabled"].(bool); on {
 		dane := func(v datasets.DANECoverage) int64 { return c.DANE[string(v)] }
 		fmt.Fprintf(w, "  DANE on every MX host   %d%s (some: %d, none: %d)\n", dane(datasets.DANEAll), pct(dane(datasets.DANEAll)), dane(datasets.DANESome), dane(datasets.DANENone))
 		ep := func(v datasets.DANEStatus) int64 { return c.EndpointsDANE[string(v)] }
