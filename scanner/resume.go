@@ -80,6 +80,11 @@ func Resume(ctx context.Context, cfg Config, inputs []Input, outDir string, stat
 	if err := checkResumeShard(outDir, old, cfg.Shard); err != nil {
 		return nil, err
 	}
+	if old.Step != "" || cfg.SMTPHandover {
+		// The hand-over rows of a host cut short would have to go with
+		// it; not built yet.
+		return nil, fmt.Errorf("resume: %s holds a step of a split scan (--smtp-handover, probe, merge), which cannot be resumed yet: run that step again with --replace", outDir)
+	}
 	if cfg.ScanID == "" {
 		cfg.ScanID = old.ScanID
 	} else if cfg.ScanID != old.ScanID {

@@ -329,6 +329,7 @@ func TestSplitScanErrors(t *testing.T) {
 		{"shard out of range", []string{"probe", "--shard", "0/2", "--out", out, good[0], good[1], badIndex}, "is not a shard K/N"},
 		{"bad shard", []string{"probe", "--shard", "2/2", "--out", out, good[0]}, "want K/N"},
 		{"scan: handover without SMTP", []string{"scan", list, "--smtp-handover", "--no-smtp", "--out", out, "--resolver", "127.0.0.1:1", "--quiet"}, "cannot go with --no-smtp"},
+		{"scan: resume a DNS step", []string{"scan", list, "--resume", "--shard", "2/3", "--scan-id", "s1", "--smtp-handover", "--out", incomplete, "--resolver", "127.0.0.1:1", "--quiet"}, "cannot be resumed yet"},
 		{"probe: no DNS shard", []string{"probe", "--shard", "0/2", "--out", out}, "give the DNS shards"},
 		{"merge: no --dns", []string{"merge", "--out", out, p0, p1}, "--dns DIR"},
 		{"merge: missing probe shard", []string{"merge", "--dns", good[0], "--out", out, p0}, "probe shard(s) 1 of 2 missing"},
