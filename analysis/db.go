@@ -62,10 +62,13 @@ func duckType(t string) string {
 // dane_status is not not_probed), then the one of the lowest shard index.
 // Rows of one shard are the same in their verdict columns, as they would be
 // in a single-process scan, which probes every host once.
-var dedupKeys = map[string]struct{ key, prefer string }{
-	datasets.TableMXHosts: {`scan_id, host`,
+var dedupKeys = map[string]struct {
+	key    []string
+	prefer string
+}{
+	datasets.TableMXHosts: {[]string{"scan_id", "host"},
 		`coalesce(failure = 'interrupted', false), coalesce(dane_status IN ('', 'not_probed'), true)`},
-	datasets.TableEndpoints: {`scan_id, host, address, sigalgs`,
+	datasets.TableEndpoints: {[]string{"scan_id", "host", "address", "sigalgs"},
 		`coalesce(failure = 'interrupted', false), coalesce(dane_status = 'not_probed', false)`},
 }
 
@@ -99,7 +102,7 @@ func openDB(ctx context.Context, scans []*Scan, prev *Scan, all []*Scan) (*DB, e
 			name  string
 			scans []*Scan
 		}{{t.Name, scans}, {"all_" + t.Name, all}, {"prev_" + t.Name, prevScans}} {
-			q, err := d.viewQuery(ctx, t, v.scans)
+			q, err := d.viewQuery(ctx, t, v.name, v.scans)
 			if err != nil {
 				db.Close()
 				return nil, err
@@ -116,15 +119,20 @@ func openDB(ctx context.Context, scans []*Scan, prev *Scan, all []*Scan) (*DB, e
 // Close closes the database.
 func (d *DB) Close() error { return d.SQL.Close() }
 
-// viewQuery returns the SELECT of a view of table t over scans.
-func (d *DB) viewQuery(ctx context.Context, t datasets.Table, scans []*Scan) (string, error) {
+// viewQuery returns the SELECT of the view name of table t over scans.
+// For a sharded scan whose rows repeat across shards (dedupKeys) it first
+// makes the table shard_rows_<name>_<i> of the rows to keep, by key and
+// shard, from the key and preference columns alone; the view keeps the
+// rows it lists (a semi-join), so the queries that read the view do not
+// sort whole rows again.
+func (d *DB) viewQuery(ctx context.Context, t datasets.Table, name string, scans []*Scan) (string, error) {
 	var parts []string
 	names := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
 		names[i] = quoteIdent(c.Name)
 	}
 	dk, dedup := dedupKeys[t.Name]
-	for _, s := range scans {
+	for i, s := range scans {
 		var sets []*Dataset
 		for _, set := range s.Datasets {
 			if len(set.Parts[t.Name]) > 0 {
@@ -156,8 +164,22 @@ func (d *DB) viewQuery(ctx context.Context, t datasets.Table, scans []*Scan) (st
 			parts = append(parts, shards...)
 			continue
 		}
-		parts = append(parts, "SELECT "+strings.Join(names, ", ")+" FROM ("+strings.Join(shards, " UNION ALL ")+
-			") QUALIFY row_number() OVER (PARTITION BY "+dk.key+" ORDER BY "+dk.prefer+", "+shardColumn+") = 1")
+		union := "(" + strings.Join(shards, " UNION ALL ") + ")"
+		keep := fmt.Sprintf("shard_rows_%s_%d", name, i)
+		key := strings.Join(dk.key, ", ")
+		if _, err := d.SQL.ExecContext(ctx, "CREATE TABLE "+keep+" AS SELECT "+key+", "+shardColumn+" FROM "+union+
+			" QUALIFY row_number() OVER (PARTITION BY "+key+" ORDER BY "+dk.prefer+", "+shardColumn+") = 1"); err != nil {
+			return "", fmt.Errorf("scan %s: deduplicate %s across shards: %w", s.ID, t.Name, err)
+		}
+		on := make([]string, 0, len(dk.key)+1)
+		for _, k := range append(append([]string(nil), dk.key...), shardColumn) {
+			on = append(on, "u."+k+" = k."+k)
+		}
+		cols := make([]string, len(names))
+		for i, n := range names {
+			cols[i] = "u." + n
+		}
+		parts = append(parts, "SELECT "+strings.Join(cols, ", ")+" FROM "+union+" u SEMI JOIN "+keep+" k ON "+strings.Join(on, " AND "))
 	}
 	if len(parts) == 0 {
 		cols := make([]string, 0, len(t.Columns))
