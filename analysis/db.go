@@ -23,7 +23,8 @@ import (
 // domain belongs to one shard), their mx_hosts rows deduplicated by
 // (scan_id, host) and their endpoints rows by (scan_id, host, address,
 // sigalgs), since a host used by domains of several shards has its rows in
-// each (see dedupKeys). The caller closes it.
+// each (see dedupKeys; the tables shard_rows_* list the rows kept). The
+// caller closes it.
 type DB struct {
 	// SQL is the database, limited to one connection (the views live in
 	// it).
