@@ -2,10 +2,12 @@ package analysis
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"path/filepath"
-	"sort"
+	"strings"
 
 	"github.com/duckdb/duckdb-go/v2"
 	"golang.org/x/net/publicsuffix"
@@ -22,36 +24,37 @@ type Analysis struct {
 	Findings []datasets.Finding
 }
 
-// Analyze opens the datasets in dirs, runs every check on the latest scan
-// (by start time) and computes the report; with several datasets it adds
-// the trends and the changes between the last two. It returns an error
-// for a directory that is not a readable dataset.
-func Analyze(ctx context.Context, dirs []string) (*Analysis, error) {
-	if len(dirs) == 0 {
+// Analyze opens the datasets that paths name (ExpandPaths: a dataset, or
+// a directory of them), groups them into scans by scan id (the shards of a
+// scan read as one scan), runs every check on the latest scan (by start
+// time) and computes the report; with several scans it adds the trends
+// and the changes between the last two. It returns a one-line error for a
+// path that is not a readable dataset and for shards that do not make one
+// scan (see OpenScans), before any query.
+func Analyze(ctx context.Context, paths []string) (*Analysis, error) {
+	if len(paths) == 0 {
 		return nil, fmt.Errorf("no dataset given")
 	}
-	var sets []*Dataset
-	for _, dir := range dirs {
-		d, err := OpenDataset(dir)
-		if err != nil {
-			return nil, err
-		}
-		sets = append(sets, d)
+	scans, err := OpenScans(paths)
+	if err != nil {
+		return nil, err
 	}
-	sort.SliceStable(sets, func(i, j int) bool { return sets[i].Manifest.Started.Before(sets[j].Manifest.Started) })
-	latest := sets[len(sets)-1]
-	var prev *Dataset
-	if len(sets) > 1 {
-		prev = sets[len(sets)-2]
+	latest := scans[len(scans)-1]
+	var prev *Scan
+	if len(scans) > 1 {
+		prev = scans[len(scans)-2]
 	}
-	db, err := openDB(ctx, []*Dataset{latest}, prev, sets)
+	db, err := openDB(ctx, []*Scan{latest}, prev, scans)
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
+	if err := checkShardsOverlap(ctx, db, scans); err != nil {
+		return nil, err
+	}
 
-	r := &Report{SchemaVersion: datasets.SchemaVersion, Scan: info(latest)}
-	for _, s := range sets {
+	r := &Report{SchemaVersion: datasets.SchemaVersion, Scan: info(latest), Input: inputCounts(latest)}
+	for _, s := range scans {
 		r.Datasets = append(r.Datasets, info(s))
 		r.Warnings = append(r.Warnings, s.Warnings...)
 	}
@@ -69,7 +72,7 @@ func Analyze(ctx context.Context, dirs []string) (*Analysis, error) {
 		return nil, err
 	}
 	for i, c := range checks {
-		if err := c.Run(ctx, db, latest.Manifest.ScanID, i); err != nil {
+		if err := c.Run(ctx, db, latest.ID, i); err != nil {
 			return nil, err
 		}
 	}
@@ -80,19 +83,105 @@ func Analyze(ctx context.Context, dirs []string) (*Analysis, error) {
 	if err := r.compute(ctx, db, checks); err != nil {
 		return nil, err
 	}
-	if len(sets) > 1 {
-		if err := r.trends(ctx, db, sets); err != nil {
+	if len(scans) > 1 {
+		if err := r.trends(ctx, db, scans); err != nil {
 			return nil, err
 		}
 	}
 	return &Analysis{Report: r, Findings: findings}, nil
 }
 
-func info(d *Dataset) DatasetInfo {
-	m := d.Manifest
+// checkShardsOverlap returns an error when a domain has rows in two shards
+// of one scan: every input entry belongs to one shard, so the shards of
+// one scan never share a domain (they are not deduplicated, unlike MX
+// hosts); if they do, they were not made as shards of one scan.
+func checkShardsOverlap(ctx context.Context, db *DB, scans []*Scan) error {
+	var ids []any
+	var marks []string
+	for _, s := range scans {
+		if s.sharded() {
+			ids = append(ids, s.ID)
+			marks = append(marks, "?")
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	var id, domain string
+	var rows, n int64
+	err := db.SQL.QueryRowContext(ctx, `SELECT scan_id, domain, rows, count(*) OVER () FROM (
+  SELECT scan_id, domain, count(*) AS rows FROM all_domains WHERE domain <> '' AND scan_id IN (`+strings.Join(marks, ", ")+`)
+  GROUP BY 1, 2 HAVING count(*) > 1) x ORDER BY 1, 2 LIMIT 1`, ids...).Scan(&id, &domain, &rows, &n)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("check the shards for overlap: %w", err)
+	}
+	more := ""
+	if n > 1 {
+		more = fmt.Sprintf(", and %d more domains have rows in several", n-1)
+	}
+	return fmt.Errorf("scan %s: domain %s has %d rows in its shards%s: the shards overlap, so they were not scanned as shards of one scan (same inputs, same --shard N)", id, domain, rows, more)
+}
+
+// info describes a scan for the report.
+func info(s *Scan) DatasetInfo {
+	first := s.Datasets[0]
+	m := first.Manifest
 	on := func(k string) bool { b, _ := m.Config[k].(bool); return b }
-	return DatasetInfo{ScanID: m.ScanID, Dir: filepath.Base(filepath.Clean(d.Dir)), SchemaVersion: m.SchemaVersion,
-		Started: m.Started, Ended: m.Ended, Complete: m.Complete, DNSSECValidated: on("dnssec_enabled"), SMTPProbed: on("smtp_enabled")}
+	di := DatasetInfo{ScanID: s.ID, Dir: filepath.Base(filepath.Clean(first.Dir)), SchemaVersion: m.SchemaVersion,
+		Started: s.Started(), Ended: s.Ended(), Complete: s.Complete(), DNSSECValidated: on("dnssec_enabled"), SMTPProbed: on("smtp_enabled")}
+	if s.ShardCount == 0 {
+		return di
+	}
+	sh := &ShardsInfo{Count: s.ShardCount, Given: []int{}, Missing: []int{}, Incomplete: []int{}}
+	sh.Missing = append(sh.Missing, s.Missing...)
+	parents := map[string]bool{}
+	var bases []string
+	for _, d := range s.Datasets {
+		k := d.Manifest.Shard.Index
+		sh.Given = append(sh.Given, k)
+		if !d.Manifest.Complete {
+			sh.Incomplete = append(sh.Incomplete, k)
+		}
+		abs, err := filepath.Abs(d.Dir)
+		if err != nil {
+			abs = d.Dir
+		}
+		parents[filepath.Dir(abs)] = true
+		bases = append(bases, filepath.Base(filepath.Clean(d.Dir)))
+	}
+	di.Shards = sh
+	if len(parents) == 1 {
+		for p := range parents {
+			di.Dir = filepath.Base(p)
+		}
+	} else {
+		di.Dir = strings.Join(bases, ", ")
+	}
+	return di
+}
+
+// inputCounts sums the input counts of the scan's manifests (of the
+// shards given); nil when no manifest has them.
+func inputCounts(s *Scan) *InputCounts {
+	var in *InputCounts
+	for _, d := range s.Datasets {
+		t := d.Manifest.Counts.Totals
+		if t == nil {
+			continue
+		}
+		if in == nil {
+			in = &InputCounts{}
+		}
+		in.Entries += t.Entries
+		in.Domains += t.Domains
+		in.Duplicates += t.Duplicates
+		in.Invalid += t.Invalid
+		in.Excluded += t.Excluded
+	}
+	return in
 }
 
 // hostProviders fills the table host_provider(host, provider) with the

@@ -59,7 +59,11 @@ func OpenDataset(dir string) (*Dataset, error) {
 		if m.InterruptedBy != "" {
 			why = "the scan was interrupted by " + m.InterruptedBy
 		}
-		d.Warnings = append(d.Warnings, fmt.Sprintf("dataset %s is incomplete (%s): figures cover the domains scanned before it stopped", m.ScanID, why))
+		if m.Shard != nil {
+			d.Warnings = append(d.Warnings, fmt.Sprintf("shard %s of scan %s (dataset %s) is incomplete (%s): figures cover the domains it scanned before it stopped", m.Shard, m.ScanID, dir, why))
+		} else {
+			d.Warnings = append(d.Warnings, fmt.Sprintf("dataset %s is incomplete (%s): figures cover the domains scanned before it stopped", m.ScanID, why))
+		}
 	}
 	for _, p := range m.Parts {
 		path := filepath.Join(dir, filepath.FromSlash(p.Path))

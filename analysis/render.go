@@ -89,6 +89,24 @@ var severityTitle = map[string]string{
 	SeverityAdvice:          "advice",
 }
 
+// source says where the scan was read from: its dataset, or how many of
+// its shards and where; quote surrounds the directory name.
+func (d DatasetInfo) source(quote string) string {
+	if d.Shards == nil {
+		return "dataset " + quote + d.Dir + quote
+	}
+	return fmt.Sprintf("%d of %d shards, in %s%s%s", len(d.Shards.Given), d.Shards.Count, quote, d.Dir, quote)
+}
+
+// String is the line of the report on the input; empty for nil.
+func (in *InputCounts) String() string {
+	if in == nil {
+		return ""
+	}
+	return fmt.Sprintf("Input: %s entries, %s distinct valid names, %s duplicates, %s invalid, %s excluded.",
+		thousands(in.Entries), thousands(in.Domains), thousands(in.Duplicates), thousands(in.Invalid), thousands(in.Excluded))
+}
+
 // Markdown renders the report as Markdown.
 func (r *Report) Markdown() string {
 	var b strings.Builder
@@ -97,13 +115,16 @@ func (r *Report) Markdown() string {
 	for _, w := range r.Warnings {
 		p("> **Warning:** %s\n\n", w)
 	}
-	p("Scan %s (dataset `%s`), started %s, %s; DNSSEC %s, SMTP %s. Schema version %s.\n\n",
-		r.Scan.ScanID, r.Scan.Dir, r.Scan.Started.UTC().Format("2006-01-02 15:04 UTC"),
+	p("Scan %s (%s), started %s, %s; DNSSEC %s, SMTP %s. Schema version %s.\n\n",
+		r.Scan.ScanID, r.Scan.source("`"), r.Scan.Started.UTC().Format("2006-01-02 15:04 UTC"),
 		map[bool]string{true: "complete", false: "INCOMPLETE"}[r.Scan.Complete],
 		map[bool]string{true: "validated", false: "not validated"}[r.Scan.DNSSECValidated],
 		map[bool]string{true: "probed", false: "not probed"}[r.Scan.SMTPProbed], r.Scan.SchemaVersion)
 	p("Counted units: %s domains, %s MX hosts, %s endpoints (MX host addresses, per certificate type probed), %s TLSA RRsets, %s TLSA records.\n\n",
 		thousands(r.Totals.Domains), thousands(r.Totals.MXHosts), thousands(r.Totals.Endpoints), thousands(r.Totals.TLSARRsets), thousands(r.Totals.TLSARecords))
+	if in := r.Input.String(); in != "" {
+		p("%s\n\n", in)
+	}
 
 	p("## Adoption funnel (per domain)\n\n| stage | domains | of scanned | of previous |\n| --- | ---: | ---: | ---: |\n")
 	var first, prev int64
@@ -207,8 +228,12 @@ func (r *Report) HTML() string {
 	for _, w := range r.Warnings {
 		p("<p class=\"warn\"><strong>Warning:</strong> %s</p>\n", e(w))
 	}
+	p("<p>Scan %s (%s), started %s.</p>\n", e(r.Scan.ScanID), e(r.Scan.source("")), r.Scan.Started.UTC().Format("2006-01-02 15:04 UTC"))
 	p("<p>Counted units: %s domains, %s MX hosts, %s endpoints, %s TLSA RRsets, %s TLSA records.</p>\n",
 		thousands(r.Totals.Domains), thousands(r.Totals.MXHosts), thousands(r.Totals.Endpoints), thousands(r.Totals.TLSARRsets), thousands(r.Totals.TLSARecords))
+	if in := r.Input.String(); in != "" {
+		p("<p>%s</p>\n", e(in))
+	}
 
 	var stages []chart.Item
 	for _, s := range r.Funnel {

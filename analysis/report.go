@@ -22,13 +22,19 @@ type Report struct {
 	// SchemaVersion is the dataset schema version this danescan reads
 	// and writes (datasets.SchemaVersion).
 	SchemaVersion string `json:"schema_version"`
-	// Datasets are the datasets given, oldest first by start time.
+	// Datasets are the scans given (a sharded scan once), oldest first by
+	// start time.
 	Datasets []DatasetInfo `json:"datasets"`
 	// Warnings are the problems that did not stop the analysis (an
-	// incomplete scan, an older schema), shown at the top of the report.
+	// incomplete scan, a missing or incomplete shard, an older schema),
+	// shown at the top of the report.
 	Warnings []string `json:"warnings"`
 	// Scan is the scan the report is about (the latest given).
 	Scan DatasetInfo `json:"scan"`
+	// Input counts the entries of the scan's input, from its manifests
+	// (summed over the shards given); absent when no manifest has them
+	// (a scan that has not ended).
+	Input *InputCounts `json:"input,omitempty"`
 	// Totals counts the scan in every unit.
 	Totals Totals `json:"totals"`
 	// Funnel is the adoption funnel per domain, its stages in order;
@@ -64,24 +70,59 @@ type Report struct {
 	Changes *Changes `json:"changes,omitempty"`
 }
 
-// DatasetInfo describes one dataset analysed, from its manifest.
+// DatasetInfo describes one scan analysed, from its manifests: one
+// dataset, or the datasets of its shards.
 type DatasetInfo struct {
 	// ScanID is the scan's identifier.
 	ScanID string `json:"scan_id"`
-	// Dir is the dataset directory's base name.
+	// Dir is the dataset directory's base name; for a sharded scan the
+	// base name of the directory holding its shards' datasets, or their
+	// base names, comma-separated, when they are in several.
 	Dir string `json:"dir"`
+	// Shards says which shards of a sharded scan were given; absent for a
+	// scan made by one process.
+	Shards *ShardsInfo `json:"shards,omitempty"`
 	// SchemaVersion is the schema version the dataset was written with.
 	SchemaVersion string `json:"schema_version"`
-	// Started is when the scan started.
+	// Started is when the scan started (its first shard).
 	Started time.Time `json:"started"`
-	// Ended is when the scan ended (or stopped).
+	// Ended is when the scan ended or stopped (its last shard).
 	Ended time.Time `json:"ended"`
-	// Complete is false for a scan that did not finish.
+	// Complete is false for a scan that did not finish, or with a shard
+	// missing or unfinished.
 	Complete bool `json:"complete"`
 	// DNSSECValidated is true when the scan validated DNSSEC.
 	DNSSECValidated bool `json:"dnssec_validated"`
 	// SMTPProbed is true when the scan probed the endpoints with STARTTLS.
 	SMTPProbed bool `json:"smtp_probed"`
+}
+
+// ShardsInfo says which shards of a sharded scan (--shard K/N) the
+// analysis read.
+type ShardsInfo struct {
+	// Count is N, the number of shards the scan was split into.
+	Count int `json:"count"`
+	// Given lists the shards given (K), in order.
+	Given []int `json:"given"`
+	// Missing lists the shards not given.
+	Missing []int `json:"missing"`
+	// Incomplete lists the shards given whose scan did not finish.
+	Incomplete []int `json:"incomplete"`
+}
+
+// InputCounts counts the entries of a scan's input, as its manifests do.
+type InputCounts struct {
+	// Entries counts the input entries read: valid, invalid and
+	// duplicate.
+	Entries int64 `json:"entries"`
+	// Domains counts the distinct valid names scanned.
+	Domains int64 `json:"domains"`
+	// Duplicates counts the names seen before in the inputs.
+	Duplicates int64 `json:"duplicates"`
+	// Invalid counts the entries that are not valid names.
+	Invalid int64 `json:"invalid"`
+	// Excluded counts the names on the exclusion list.
+	Excluded int64 `json:"excluded"`
 }
 
 // Totals counts the scan in every unit.
@@ -525,15 +566,15 @@ func (r *Report) checkResults(ctx context.Context, db *DB, checks []Check) error
 
 // trends computes the headline figures of every scan (trend.sql) and the
 // changes between the last two (changes.sql).
-func (r *Report) trends(ctx context.Context, db *DB, sets []*Dataset) error {
-	for _, s := range sets {
-		p := TrendPoint{ScanID: s.Manifest.ScanID, Started: s.Manifest.Started}
+func (r *Report) trends(ctx context.Context, db *DB, scans []*Scan) error {
+	for _, s := range scans {
+		p := TrendPoint{ScanID: s.ID, Started: s.Started()}
 		if err := oneRow(ctx, db, "trend.sql", []any{p.ScanID}, &p.Domains, nullInt(&p.WithMX), nullInt(&p.MXSecure), nullInt(&p.DANEAll)); err != nil {
 			return fmt.Errorf("trend of %s: %w", p.ScanID, err)
 		}
 		r.Trends = append(r.Trends, p)
 	}
-	c := &Changes{From: sets[len(sets)-2].Manifest.ScanID, To: sets[len(sets)-1].Manifest.ScanID,
+	c := &Changes{From: scans[len(scans)-2].ID, To: scans[len(scans)-1].ID,
 		GainedExamples: []string{}, LostExamples: []string{}, NewFailingExamples: []string{}, FixedExamples: []string{}}
 	kinds := map[string]struct {
 		n  *int64

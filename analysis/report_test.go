@@ -37,6 +37,13 @@ func labDataset(t testing.TB, dir string) {
 // into dir with the given scan id and clock, and returns the world.
 func labScan(t testing.TB, wc lab.Config, scanID string, at time.Time, dir string) *lab.World {
 	t.Helper()
+	return labScans(t, wc, scanID, at, []string{dir}, []datasets.Shard{{}})
+}
+
+// labScans is labScan of the same world once per dir, each scan of
+// shards[i] (the zero Shard: the whole list).
+func labScans(t testing.TB, wc lab.Config, scanID string, at time.Time, dirs []string, shards []datasets.Shard) *lab.World {
+	t.Helper()
 	w, err := lab.Generate(wc)
 	if err != nil {
 		t.Fatal(err)
@@ -58,13 +65,15 @@ func labScan(t testing.TB, wc lab.Config, scanID string, at time.Time, dir strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := scanner.Config{Resolvers: []string{srv.Addr()}, Workers: 100, Timeout: time.Second, Retries: 1,
-		DNSSEC: true, TrustAnchors: anchors, TrustAnchorSource: "lab", ScanID: scanID, Now: now,
-		SMTP: true, SMTPDial: smtp.Dial, SMTPWorkers: 50, AddressInterval: time.Nanosecond, Allow: lab.Networks()}
-	// 2 s: at 300 ms ordinary banners timed out on a loaded machine.
-	cfg.STARTTLS.BannerTimeout, cfg.STARTTLS.HandshakeTimeout = 2*time.Second, 5*time.Second
-	if _, err := scanner.Run(context.Background(), cfg, []scanner.Input{{Path: list}}, dir, nil); err != nil {
-		t.Fatal(err)
+	for i, dir := range dirs {
+		cfg := scanner.Config{Resolvers: []string{srv.Addr()}, Workers: 100, Timeout: time.Second, Retries: 1,
+			DNSSEC: true, TrustAnchors: anchors, TrustAnchorSource: "lab", ScanID: scanID, Now: now, Shard: shards[i],
+			SMTP: true, SMTPDial: smtp.Dial, SMTPWorkers: 50, AddressInterval: time.Nanosecond, Allow: lab.Networks()}
+		// 2 s: at 300 ms ordinary banners timed out on a loaded machine.
+		cfg.STARTTLS.BannerTimeout, cfg.STARTTLS.HandshakeTimeout = 2*time.Second, 5*time.Second
+		if _, err := scanner.Run(context.Background(), cfg, []scanner.Input{{Path: list}}, dir, nil); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return w
 }

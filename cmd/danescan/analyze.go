@@ -15,7 +15,7 @@ func cmdAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.SetOutput(stderr)
 	out := fs.String("out", "", "report directory to write: report.md, report.html, report.json and findings/ (created; an earlier report there is replaced)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: danescan analyze DATASET... --out REPORTDIR\n\nRuns the checks on the latest DATASET (by start time) and writes its report; with several\ndatasets the report adds trends and what changed since the previous scan.\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: danescan analyze DATASET... --out REPORTDIR\n\nRuns the checks on the latest scan given (by start time) and writes its report; with several\nscans the report adds trends and what changed since the previous scan. A DATASET may be\na directory of datasets: the shards of a scan (--shard K/N), read as one scan.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	dirs, err := parseInterleaved(fs, args)

@@ -15,7 +15,7 @@ func cmdSQL(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	format := fs.String("format", analysis.FormatTable, "output: table, csv or json (JSON lines)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: danescan sql [flags] DATASET... 'SELECT ...'\n\nRuns one SQL statement (DuckDB) over the datasets' tables: the views domains, mx_hosts\nand endpoints read every DATASET given (scan_id tells them apart).\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: danescan sql [flags] DATASET... 'SELECT ...'\n\nRuns one SQL statement (DuckDB) over the datasets' tables: the views domains, mx_hosts\nand endpoints read every DATASET given (scan_id tells them apart). A DATASET may be a\ndirectory of datasets (the shards of a scan); the shards of one scan read as one scan,\nwith each MX host and endpoint once.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterleaved(fs, args)
@@ -36,19 +36,17 @@ func cmdSQL(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	query, dirs := pos[len(pos)-1], pos[:len(pos)-1]
-	var sets []*analysis.Dataset
-	for _, dir := range dirs {
-		d, err := analysis.OpenDataset(dir)
-		if err != nil {
-			fmt.Fprintf(stderr, "danescan sql: %v\n", err)
-			return exitUsage
-		}
-		for _, w := range d.Warnings {
+	scans, err := analysis.OpenScans(dirs)
+	if err != nil {
+		fmt.Fprintf(stderr, "danescan sql: %v\n", err)
+		return exitUsage
+	}
+	for _, s := range scans {
+		for _, w := range s.Warnings {
 			fmt.Fprintf(stderr, "danescan sql: warning: %s\n", w)
 		}
-		sets = append(sets, d)
 	}
-	db, err := analysis.OpenDB(ctx, sets, sets)
+	db, err := analysis.OpenDB(ctx, scans, scans)
 	if err != nil {
 		fmt.Fprintf(stderr, "danescan sql: %v\n", err)
 		return exitFailed
