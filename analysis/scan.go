@@ -186,6 +186,9 @@ func OpenScans(paths []string) ([]*Scan, error) {
 		if err != nil {
 			return nil, err
 		}
+		if step := d.Manifest.Step; step != "" {
+			return nil, fmt.Errorf("%s holds the %s step of a split scan, which has no DANE verdicts yet: give the datasets that danescan merge wrote", dir, step)
+		}
 		sets = append(sets, d)
 	}
 	return groupScans(sets)

@@ -214,6 +214,9 @@ func TestShardsBadInput(t *testing.T) {
 			none := func(m *datasets.Manifest) { m.Shard = nil }
 			return []string{good(t, 0, none), good(t, 1, none)}
 		}, "scan s is given twice: "},
+		{"a DNS step", func(t *testing.T) []string {
+			return []string{good(t, 0, nil), good(t, 1, func(m *datasets.Manifest) { m.Step = datasets.StepDNS })}
+		}, "holds the dns step of a split scan"},
 		{"schema versions", func(t *testing.T) []string {
 			return []string{good(t, 0, nil), good(t, 1, func(m *datasets.Manifest) { m.SchemaVersion = "2" })}
 		}, "scan s: its shards have different schema versions: "},
