@@ -110,7 +110,7 @@ type fakeServer struct {
 	sni   []string // ServerName of every ClientHello
 }
 
-func startServer(t *testing.T, handler func(s *session)) *fakeServer {
+func startServer(t testing.TB, handler func(s *session)) *fakeServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
