@@ -11,10 +11,10 @@
 # 4-task arrays, each after the one before (afterok): the DNS step
 # (scan --smtp-handover), the probe step and the merge step, then
 # deploy/slurm/danescan-report.sbatch (danescan verify and danescan analyze
-# over the merged shards), as a user would. It checks that the probe
-# shards connected to disjoint sets of addresses; then, after a probe shard
-# cut short and a merged shard lost, that submitting the same four jobs
-# again makes only what is missing, incomplete or stale. Then it scans the
+# over the merged shards), as a user would. It checks that no address is
+# in two probe shards (each was probed from one task); then, after a probe
+# shard cut short and a merged shard lost, that submitting the same four
+# jobs again makes only what is missing, incomplete or stale. Then it scans the
 # same world in one process and checks: the merged shards equal the single
 # scan row for row on the verdict columns of domains, mx_hosts and
 # endpoints (hosts and endpoints deduplicated across shards; timestamps,
@@ -23,7 +23,11 @@
 # danescan analyze on the single scan (times, scan id and paths aside);
 # and the README's cluster funnel query over deploy/hive-layout.sh's layout
 # of the shards gives the figures of analysis/queries/funnel.sql on the
-# single scan. Every daemon it started is stopped on exit.
+# single scan. Then the DNS-only path (--no-smtp): the scan step as one
+# array and the report job; after a shard cut short and one lost, the
+# same again: the cut one resumed (--resume), the lost one scanned anew;
+# the shards equal a single DNS-only scan row for row (domains, mx_hosts)
+# and verify exits 0. Every daemon it started is stopped on exit.
 #
 # Needs root (slurmd runs jobs, the lab's mail servers bind port 25 on
 # 127.x addresses; Slurm takes ports 16817 and 16818).
@@ -229,26 +233,34 @@ lab_serve() {
 	echo "probe step:  $PROBE_FLAGS"
 }
 
-# submit: the three arrays and the report job, each after the one before,
-# from the deploy/ files, with the environment a user would set.
+# submit DIR ID FLAGS STEP...: an array of deploy/slurm/danescan-array.sbatch
+# per STEP, each after the one before (afterok), then the report job, with
+# the environment a user would set (DANESCAN_OUT=DIR, DANESCAN_SCAN_ID=ID,
+# DANESCAN_FLAGS=FLAGS).
 submit() {
-	mkdir -p "$TMP/out/logs"
-	export DANESCAN="$TMP/danescan" DANESCAN_LIST="$LIST" DANESCAN_OUT="$TMP/out" \
-		DANESCAN_SCAN_ID=ci-slurm DANESCAN_SHARDS=$SHARDS DANESCAN_FLAGS="$DNS_FLAGS" \
+	OUT=$1 ID=$2
+	local flags=$3
+	shift 3
+	STEPS=("$@")
+	mkdir -p "$OUT/logs"
+	export DANESCAN="$TMP/danescan" DANESCAN_LIST="$LIST" DANESCAN_OUT="$OUT" \
+		DANESCAN_SCAN_ID="$ID" DANESCAN_SHARDS=$SHARDS DANESCAN_FLAGS="$flags" \
 		DANESCAN_PROBE_FLAGS="$PROBE_FLAGS"
 	local a=deploy/slurm/danescan-array.sbatch dep=() step
 	JOBS=()
 	declare -gA JOB=()
-	for step in dns probe merge; do
-		JOB[$step]=$(sbatch --parsable --array=0-$((SHARDS - 1)) "${dep[@]}" --output="$TMP/out/logs/$step-%A_%a.out" \
+	for step in "${STEPS[@]}"; do
+		JOB[$step]=$(sbatch --parsable --array=0-$((SHARDS - 1)) "${dep[@]}" --output="$OUT/logs/$step-%A_%a.out" \
 			"$a" "$step") || fail "sbatch of the $step array failed"
 		JOBS+=("${JOB[$step]}")
 		dep=(--dependency=afterok:"${JOB[$step]}")
 	done
-	JOB[report]=$(sbatch --parsable "${dep[@]}" --output="$TMP/out/logs/report-%j.out" \
+	JOB[report]=$(sbatch --parsable "${dep[@]}" --output="$OUT/logs/report-%j.out" \
 		deploy/slurm/danescan-report.sbatch) || fail "sbatch of the report job failed"
 	JOBS+=("${JOB[report]}")
-	echo "arrays dns ${JOB[dns]}, probe ${JOB[probe]}, merge ${JOB[merge]} ($SHARDS tasks each), report ${JOB[report]}, each afterok on the one before"
+	local s
+	for s in "${STEPS[@]}"; do echo -n "array $s ${JOB[$s]} ($SHARDS tasks), "; done
+	echo "report ${JOB[report]}, each afterok on the one before"
 }
 
 # job_states: "ID STATE" per job and array task (squeue keeps finished
@@ -268,12 +280,13 @@ jobs_done() {
 
 # log STEP K: the log of task K of the STEP array.
 log() {
-	echo "$TMP/out/logs/$1-${JOB[$1]}_$2.out"
+	echo "$OUT/logs/$1-${JOB[$1]}_$2.out"
 }
 
 # wait_jobs: until every job has left the queue, then every task and the
-# report job must have COMPLETED (exit 0), every merged shard be complete,
-# and the report job have found them intact and written the report.
+# report job must have COMPLETED (exit 0), every shard in $OUT/shards be
+# complete, and the report job have found them intact and written the
+# report.
 wait_jobs() {
 	wait_for "$JOB_TIMEOUT" "jobs ${JOBS[*]} to finish (squeue)" jobs_done
 	local states k
@@ -282,16 +295,17 @@ wait_jobs() {
 	if grep -vq ' COMPLETED$' <<<"$states"; then
 		fail "a job did not complete: $(grep -v ' COMPLETED$' <<<"$states" | tr '\n' ' ')"
 	fi
-	[ "$(wc -l <<<"$states")" = $((3 * SHARDS + 1)) ] || fail "expected 3 x $SHARDS tasks and the report job, squeue shows: $(tr '\n' ' ' <<<"$states")"
+	[ "$(wc -l <<<"$states")" = $((${#STEPS[@]} * SHARDS + 1)) ] ||
+		fail "expected ${#STEPS[@]} x $SHARDS tasks and the report job, squeue shows: $(tr '\n' ' ' <<<"$states")"
 	for ((k = 0; k < SHARDS; k++)); do
-		jq -e --argjson k "$k" --argjson n "$SHARDS" \
-			'.complete and .scan_id == "ci-slurm" and .shard.index == $k and .shard.count == $n and .step == null' \
-			"$TMP/out/shards/shard-$k/manifest.json" >/dev/null || fail "shard $k: no complete merged dataset of shard $k/$SHARDS in $TMP/out/shards/shard-$k"
+		jq -e --argjson k "$k" --argjson n "$SHARDS" --arg id "$ID" \
+			'.complete and .scan_id == $id and .shard.index == $k and .shard.count == $n and .step == null' \
+			"$OUT/shards/shard-$k/manifest.json" >/dev/null || fail "shard $k: no complete dataset of shard $k/$SHARDS in $OUT/shards/shard-$k"
 	done
-	local report=$TMP/out/logs/report-${JOB[report]}.out
-	grep -q "^danescan-report: $SHARDS shards of ci-slurm intact and complete" "$report" || fail "the report job did not find the $SHARDS shards intact (log $report)"
-	[ -s "$TMP/out/report/report.json" ] || fail "the report job wrote no report.json"
-	echo "$SHARDS merged shards complete; the report job verified them and wrote the report"
+	local report=$OUT/logs/report-${JOB[report]}.out
+	grep -q "^danescan-report: $SHARDS shards of $ID intact and complete" "$report" || fail "the report job did not find the $SHARDS shards intact (log $report)"
+	[ -s "$OUT/report/report.json" ] || fail "the report job wrote no report.json"
+	echo "$SHARDS shards complete in $OUT/shards; the report job verified them and wrote the report"
 }
 
 # disjoint: the probe shards hold disjoint sets of addresses, so each
@@ -320,7 +334,7 @@ SELECT (SELECT count(*) FROM a), (SELECT count(DISTINCT shard) FROM r), (SELECT 
 rerun() {
 	sed -i 's/^  "complete": true/  "complete": false/' "$TMP/out/probe/shard-1/manifest.json"
 	rm -rf "$TMP/out/shards/shard-2" "$TMP/out/report"
-	submit
+	submit "$TMP/out" ci-slurm "$DNS_FLAGS" dns probe merge
 	wait_jobs
 	local k
 	for k in 0 1 2 3; do
@@ -373,39 +387,42 @@ shards() {
 	done
 }
 
-# compare: the merged shards against the single scan, row for row; the
-# shards read by danescan sql as one scan, and each one alone (the rows
-# of a host in several shards must agree).
+# compare SINGLE DIR TABLE...: the shards in DIR against the single scan
+# SINGLE, row for row: the shards read by danescan sql as one scan, and
+# each one alone (the rows of a host in several shards must agree).
 compare() {
-	local table rows shards
-	mapfile -t shards < <(shards)
+	local single=$1 dir=$2 table rows shards d
+	shift 2
+	mapfile -t shards < <(for ((k = 0; k < SHARDS; k++)); do echo "$dir/shard-$k"; done)
 	mkdir -p "$TMP/cmp"
-	for table in domains mx_hosts endpoints; do
-		"$TMP/danescan" sql --format csv "$TMP/single" "${QUERY[$table]}" >"$TMP/cmp/$table.single.csv"
+	for table; do
+		local c
+		c=$TMP/cmp/$(tr / - <<<"${dir#"$TMP"/}").$table
+		"$TMP/danescan" sql --format csv "$single" "${QUERY[$table]}" >"$c.single.csv"
 		for d in "${shards[@]}"; do
 			"$TMP/danescan" sql --format csv "$d" "${QUERY[$table]}" 2>/dev/null | tail -n +2
-		done | sort -u >"$TMP/cmp/$table.each.csv"
-		"$TMP/danescan" sql --format csv "$TMP/out/shards" "${QUERY[$table]}" >"$TMP/cmp/$table.shards.csv"
-		rows=$(($(wc -l <"$TMP/cmp/$table.single.csv") - 1))
+		done | sort -u >"$c.each.csv"
+		"$TMP/danescan" sql --format csv "$dir" "${QUERY[$table]}" >"$c.shards.csv"
+		rows=$(($(wc -l <"$c.single.csv") - 1))
 		((rows > 0)) || fail "$table: the single scan has no rows"
-		if ! diff -u "$TMP/cmp/$table.single.csv" "$TMP/cmp/$table.shards.csv" >"$TMP/cmp/$table.diff"; then
-			head -20 "$TMP/cmp/$table.diff"
-			fail "$table: the $SHARDS merged shards differ from the single scan ($(grep -c '^[-+][^-+]' "$TMP/cmp/$table.diff") rows, diff above)"
+		if ! diff -u "$c.single.csv" "$c.shards.csv" >"$c.diff"; then
+			head -20 "$c.diff"
+			fail "$table: the $SHARDS shards in $dir differ from the single scan ($(grep -c '^[-+][^-+]' "$c.diff") rows, diff above)"
 		fi
 		if [ "$table" != domains ]; then
-			diff -u <(tail -n +2 "$TMP/cmp/$table.single.csv" | sort) "$TMP/cmp/$table.each.csv" >"$TMP/cmp/$table.each.diff" || {
-				head -20 "$TMP/cmp/$table.each.diff"
-				fail "$table: the rows of one host differ between shards (diff above)"
+			diff -u <(tail -n +2 "$c.single.csv" | sort) "$c.each.csv" >"$c.each.diff" || {
+				head -20 "$c.each.diff"
+				fail "$table: the rows of one host differ between the shards in $dir (diff above)"
 			}
 		fi
-		echo "$table: $rows rows, the same in the single scan and the $SHARDS merged shards"
+		echo "$table: $rows rows, the same in the single scan and the $SHARDS shards in $dir"
 	done
 }
 
-# verify_shards: danescan verify on the merged shards must say intact.
+# verify_shards DIR: danescan verify on the shards in DIR must say intact.
 verify_shards() {
-	"$TMP/danescan" verify "$TMP/out/shards" >"$TMP/log/verify.log" 2>&1 ||
-		{ tail -5 "$TMP/log/verify.log"; fail "danescan verify on the merged shards exited $? (want 0)"; }
+	"$TMP/danescan" verify "$1" >"$TMP/log/verify.log" 2>&1 ||
+		{ tail -5 "$TMP/log/verify.log"; fail "danescan verify on $1 exited $? (want 0)"; }
 	tail -n 2 "$TMP/log/verify.log"
 }
 
@@ -433,6 +450,34 @@ report() {
 	diff -q "$TMP/cmp/findings.single.csv" "$TMP/cmp/findings.shards.csv" >/dev/null ||
 		fail "the findings over the merged shards differ from the single scan's ($TMP/cmp/findings.*.csv)"
 	echo "report.json: the same figures as analyze on the single scan; $(($(wc -l <"$TMP/cmp/findings.single.csv") - 1)) findings, the same"
+}
+
+# rerun_dns_only: the DNS-only array after shard 1 was cut short (its
+# manifest says complete: false) and shard 2 lost: shard 1 is resumed
+# (--resume), shard 2 scanned anew, 0 and 3 left alone.
+rerun_dns_only() {
+	sed -i 's/^  "complete": true/  "complete": false/' "$TMP/dnsonly/shards/shard-1/manifest.json"
+	rm -rf "$TMP/dnsonly/shards/shard-2" "$TMP/dnsonly/report"
+	submit "$TMP/dnsonly" ci-dns-only "$DNS_FLAGS --no-smtp" scan
+	wait_jobs
+	local k
+	for k in 0 3; do
+		grep -q 'already complete' "$(log scan $k)" || fail "the re-run scanned the complete shard $k again"
+	done
+	grep -q 'is incomplete: resuming it' "$(log scan 1)" || fail "the re-run did not resume the incomplete shard 1"
+	jq -e '.resumed | length == 1' "$TMP/dnsonly/shards/shard-1/manifest.json" >/dev/null ||
+		fail "shard 1's manifest does not say it was resumed once"
+	if ! grep -q '^  dataset ' "$(log scan 2)" || grep -q 'resuming' "$(log scan 2)"; then
+		fail "the re-run did not scan the lost shard 2 anew"
+	fi
+	echo "re-run: shards 0 and 3 left alone, 1 (incomplete) resumed, 2 (lost) scanned anew"
+}
+
+single_dns_only() {
+	# shellcheck disable=SC2086 # DNS_FLAGS is a list of flags
+	"$TMP/danescan" scan $DNS_FLAGS --no-smtp --quiet --out "$TMP/single-dns-only" "$LIST" >"$TMP/log/single-dns-only.log" 2>&1 ||
+		{ tail -5 "$TMP/log/single-dns-only.log"; fail "the single-process DNS-only scan failed"; }
+	tail -n 3 "$TMP/log/single-dns-only.log"
 }
 
 # readme_sql MARKER: the first sql code block after the line MARKER in README.md.
@@ -484,14 +529,20 @@ step "apt-get install slurm-wlm munge" install
 step "start munged, slurmctld, slurmd" start_slurm
 step "build danescan" build
 step "danescan lab serve ($DOMAINS domains)" lab_serve
-step "sbatch the dns, probe and merge arrays and the report job" submit
+step "sbatch the dns, probe and merge arrays and the report job" submit "$TMP/out" ci-slurm "$DNS_FLAGS" dns probe merge
 step "wait for the jobs" wait_jobs
 step "each address probed by one probe shard" disjoint
 step "re-run after a cut-short probe shard and a lost merged shard" rerun
 step "single-process scan of the same world" single_scan
-step "compare the merged shards with the single scan" compare
-step "danescan verify on the merged shards" verify_shards
+step "compare the merged shards with the single scan" compare "$TMP/single" "$TMP/out/shards" domains mx_hosts endpoints
+step "danescan verify on the merged shards" verify_shards "$TMP/out/shards"
 step "the report job's report against analyze on the single scan" report
 step "Hive layout and the README's funnel" hive
+step "DNS-only: sbatch the scan array and the report job" submit "$TMP/dnsonly" ci-dns-only "$DNS_FLAGS --no-smtp" scan
+step "DNS-only: wait for the jobs" wait_jobs
+step "DNS-only: re-run after a cut-short and a lost shard" rerun_dns_only
+step "DNS-only: single-process scan" single_dns_only
+step "DNS-only: compare the shards with the single scan" compare "$TMP/single-dns-only" "$TMP/dnsonly/shards" domains mx_hosts
+step "DNS-only: danescan verify on the shards" verify_shards "$TMP/dnsonly/shards"
 current=
 echo "==> slurm: $(since "$start")"
