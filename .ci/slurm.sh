@@ -1,23 +1,36 @@
 #!/usr/bin/env bash
-# CI: a scan in 4 shards as a Slurm job array (issue 12); run by .ci/run
-# after the extras, runs alone too (.ci/slurm.sh, as root).
+# CI: a scan in 4 shards on Slurm with SMTP on, split for politeness across
+# machines (issue 12); run by .ci/run after the extras, runs alone too
+# (.ci/slurm.sh, as root).
 #
 # Installs Debian's slurm-wlm and munge, starts a one-node Slurm on this
 # machine (munged, slurmctld and slurmd, their config, keys, state and logs
 # in a temporary directory; no cgroups, no accounting), serves a lab world
 # with `danescan lab serve` (DNS on 127.0.0.1, mail servers on
-# 127.x.y.z:25), and submits deploy/slurm/danescan-array.sbatch as a
-# 4-task array and deploy/slurm/danescan-report.sbatch after it (afterok),
-# as a user would. Then it scans the same world in one process and checks:
-# the union of the 4 shards equals the single scan row for row on the
-# verdict columns of domains, mx_hosts and endpoints (hosts and endpoints
-# deduplicated across shards; timestamps, durations and error texts
-# aside), the report job's summary.csv equals the single scan's, and the
-# README's cluster funnel query over deploy/hive-layout.sh's layout of the
-# shards gives the figures of analysis/queries/funnel.sql on the single
-# scan. Every daemon it started is stopped on exit.
+# 127.x.y.z:25), and submits deploy/slurm/danescan-array.sbatch as three
+# 4-task arrays, each after the one before (afterok): the DNS step
+# (scan --smtp-handover), the probe step and the merge step, then
+# deploy/slurm/danescan-report.sbatch (danescan verify and danescan analyze
+# over the merged shards), as a user would. It checks that no address is
+# in two probe shards (each was probed from one task); then, after a probe
+# shard cut short and a merged shard lost, that submitting the same four
+# jobs again makes only what is missing, incomplete or stale. Then it scans the
+# same world in one process and checks: the merged shards equal the single
+# scan row for row on the verdict columns of domains, mx_hosts and
+# endpoints (hosts and endpoints deduplicated across shards; timestamps,
+# durations and error texts aside); danescan verify on the merged shards
+# exits 0; the report job's report.json and findings equal those of
+# danescan analyze on the single scan (times, scan id and paths aside);
+# and the README's cluster funnel query over deploy/hive-layout.sh's layout
+# of the shards gives the figures of analysis/queries/funnel.sql on the
+# single scan. Then the DNS-only path (--no-smtp): the scan step as one
+# array and the report job; after a shard cut short and one lost, the
+# same again: the cut one resumed (--resume), the lost one scanned anew;
+# the shards equal a single DNS-only scan row for row (domains, mx_hosts)
+# and verify exits 0. Every daemon it started is stopped on exit.
 #
-# Needs root (slurmd runs jobs, the lab's mail servers bind port 25).
+# Needs root (slurmd runs jobs, the lab's mail servers bind port 25 on
+# 127.x addresses; Slurm takes ports 16817 and 16818).
 # Without apt-get it fails, unless DANESCAN_CI_SKIP_EXTRAS=1 says to skip.
 # DANESCAN_CI_KEEP=1 keeps the work directory (config, logs, datasets).
 set -euo pipefail
@@ -26,7 +39,7 @@ export PATH="/usr/local/go/bin:$PATH"
 
 SHARDS=4
 DOMAINS=2000
-JOB_TIMEOUT=300 # seconds the array and the report job may take together
+JOB_TIMEOUT=300 # seconds the three arrays and the report job may take together
 
 if ! command -v apt-get >/dev/null; then
 	if [ "${DANESCAN_CI_SKIP_EXTRAS:-}" = 1 ]; then
@@ -43,7 +56,7 @@ fi
 
 TMP=$(mktemp -d)
 chmod 755 "$TMP" # munged wants the directories above its socket searchable
-current='' failed='' pids=() ARRAY='' REPORT=''
+current='' failed='' pids=() JOBS=()
 
 # fail MSG: exits; the EXIT trap stops the daemons and ends with the one
 # line that says what went wrong.
@@ -63,8 +76,8 @@ finish() {
 		[ -n "$failed" ] || failed="step '$current' failed (exit $rc)"
 		echo "slurm: $failed" >&2
 	fi
-	if [ -n "$ARRAY" ] && [ "${SLURM_CONF:-}" = "$TMP/slurm.conf" ]; then
-		timeout 10 scancel --quiet "$ARRAY" "$REPORT" 2>/dev/null || true
+	if ((${#JOBS[@]} > 0)) && [ "${SLURM_CONF:-}" = "$TMP/slurm.conf" ]; then
+		timeout 10 scancel --quiet "${JOBS[@]}" 2>/dev/null || true
 	fi
 	local i
 	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
@@ -183,83 +196,163 @@ build() {
 	go build -o "$TMP/danescan" ./cmd/danescan
 }
 
-# lab_serve: the lab world on loopback; reads the scan flags it prints.
+# lab_serve: the lab world on loopback; reads the scan flags it prints
+# and splits them: FLAGS for the single scan (all), DNS_FLAGS for the DNS
+# step (all but the SMTP settings), PROBE_FLAGS for the probe step
+# (--exclude, --allow and the SMTP settings).
 lab_serve() {
 	"$TMP/danescan" lab serve --domains "$DOMAINS" --dir "$TMP/world" >"$TMP/log/lab.log" 2>&1 &
 	pids+=($!)
 	wait_for 120 "danescan lab serve to print how to scan it" grep -q '^Ctrl-C stops the lab' "$TMP/log/lab.log"
 	LIST=$(sed -n 's/^domain list *//p' "$TMP/log/lab.log")
-	local cmd
+	local cmd words i
 	cmd=$(grep -A1 '^scan it with' "$TMP/log/lab.log" | tail -n 1)
 	FLAGS=${cmd#*danescan scan }
 	FLAGS=${FLAGS% "$LIST" --out lab-scan}
 	[[ $FLAGS == *--allow* && $FLAGS == *--resolver* ]] || fail "cannot read the scan flags from lab serve: $cmd"
-	# A loaded CI machine answers slowly: 2 s per DNS attempt (lab serve
-	# says 500ms) so that no lookup times out in one run and not the other.
-	FLAGS="$FLAGS --timeout 2s"
-	echo "scan flags: $FLAGS"
+	# A loaded CI machine answers slowly: 2 s per DNS attempt and 10 s per
+	# SMTP stage (lab serve says 500ms and 5s) so that no lookup or probe
+	# times out in one run and not the other.
+	FLAGS="$FLAGS --timeout 2s --smtp-timeout 10s"
+	read -ra words <<<"$FLAGS"
+	DNS_FLAGS='' PROBE_FLAGS=''
+	for ((i = 0; i < ${#words[@]}; i += 2)); do
+		case ${words[i]} in
+		--exclude | --allow)
+			DNS_FLAGS+=" ${words[i]} ${words[i + 1]}"
+			PROBE_FLAGS+=" ${words[i]} ${words[i + 1]}"
+			;;
+		--smtp-* | --address-interval) PROBE_FLAGS+=" ${words[i]} ${words[i + 1]}" ;;
+		--*) DNS_FLAGS+=" ${words[i]} ${words[i + 1]}" ;;
+		*) fail "lab serve printed a flag without a value, or a stray word: ${words[i]} in $FLAGS" ;;
+		esac
+	done
+	DNS_FLAGS=${DNS_FLAGS# } PROBE_FLAGS=${PROBE_FLAGS# }
+	echo "scan flags:  $FLAGS"
+	echo "DNS step:    $DNS_FLAGS"
+	echo "probe step:  $PROBE_FLAGS"
 }
 
-# submit: the array and the report job after it, from the deploy/ files,
-# with the environment a user would set.
+# submit DIR ID FLAGS STEP...: an array of deploy/slurm/danescan-array.sbatch
+# per STEP, each after the one before (afterok), then the report job, with
+# the environment a user would set (DANESCAN_OUT=DIR, DANESCAN_SCAN_ID=ID,
+# DANESCAN_FLAGS=FLAGS).
 submit() {
-	mkdir -p "$TMP/out/logs"
-	export DANESCAN="$TMP/danescan" DANESCAN_LIST="$LIST" DANESCAN_OUT="$TMP/out" \
-		DANESCAN_SCAN_ID=ci-slurm DANESCAN_SHARDS=$SHARDS DANESCAN_FLAGS="$FLAGS"
-	ARRAY=$(sbatch --parsable --array=0-$((SHARDS - 1)) --output="$TMP/out/logs/scan-%A_%a.out" \
-		deploy/slurm/danescan-array.sbatch) || fail "sbatch of the array failed"
-	REPORT=$(sbatch --parsable --dependency=afterok:"$ARRAY" --output="$TMP/out/logs/report-%j.out" \
+	OUT=$1 ID=$2
+	local flags=$3
+	shift 3
+	STEPS=("$@")
+	mkdir -p "$OUT/logs"
+	export DANESCAN="$TMP/danescan" DANESCAN_LIST="$LIST" DANESCAN_OUT="$OUT" \
+		DANESCAN_SCAN_ID="$ID" DANESCAN_SHARDS=$SHARDS DANESCAN_FLAGS="$flags" \
+		DANESCAN_PROBE_FLAGS="$PROBE_FLAGS"
+	local a=deploy/slurm/danescan-array.sbatch dep=() step
+	JOBS=()
+	declare -gA JOB=()
+	for step in "${STEPS[@]}"; do
+		JOB[$step]=$(sbatch --parsable --array=0-$((SHARDS - 1)) "${dep[@]}" --output="$OUT/logs/$step-%A_%a.out" \
+			"$a" "$step") || fail "sbatch of the $step array failed"
+		JOBS+=("${JOB[$step]}")
+		dep=(--dependency=afterok:"${JOB[$step]}")
+	done
+	JOB[report]=$(sbatch --parsable "${dep[@]}" --output="$OUT/logs/report-%j.out" \
 		deploy/slurm/danescan-report.sbatch) || fail "sbatch of the report job failed"
-	echo "array job $ARRAY ($SHARDS tasks), report job $REPORT (afterok:$ARRAY)"
+	JOBS+=("${JOB[report]}")
+	local s
+	for s in "${STEPS[@]}"; do echo -n "array $s ${JOB[$s]} ($SHARDS tasks), "; done
+	echo "report ${JOB[report]}, each afterok on the one before"
 }
 
-# job_states: "ID STATE" per job and array task of the two jobs (squeue
-# keeps finished jobs for MinJobAge).
+# job_states: "ID STATE" per job and array task (squeue keeps finished
+# jobs for MinJobAge).
 job_states() {
-	squeue -h --jobs="$ARRAY,$REPORT" -t all -o '%i %T'
+	squeue -h --jobs="$(
+		IFS=,
+		echo "${JOBS[*]}"
+	)" -t all -o '%i %T'
 }
 
-# jobs_done: neither job is pending, running or completing any more.
+# jobs_done: no job is pending, running or completing any more.
 jobs_done() {
 	local states
 	states=$(job_states) && [ -n "$states" ] && ! grep -Eq ' (PENDING|RUNNING|CONFIGURING|COMPLETING|SUSPENDED)$' <<<"$states"
 }
 
-# wait_jobs: until both jobs have left the queue, then every task and the
-# report job must have COMPLETED (exit 0) and every shard be complete.
+# log STEP K: the log of task K of the STEP array.
+log() {
+	echo "$OUT/logs/$1-${JOB[$1]}_$2.out"
+}
+
+# wait_jobs: until every job has left the queue, then every task and the
+# report job must have COMPLETED (exit 0), every shard in $OUT/shards be
+# complete, and the report job have found them intact and written the
+# report.
 wait_jobs() {
-	wait_for "$JOB_TIMEOUT" "jobs $ARRAY and $REPORT to finish (squeue)" jobs_done
-	local states k line
+	wait_for "$JOB_TIMEOUT" "jobs ${JOBS[*]} to finish (squeue)" jobs_done
+	local states k
 	states=$(job_states | sort)
-	while read -r line; do echo "  job $line"; done <<<"$states"
+	echo "  $(tr '\n' ' ' <<<"$states")"
 	if grep -vq ' COMPLETED$' <<<"$states"; then
 		fail "a job did not complete: $(grep -v ' COMPLETED$' <<<"$states" | tr '\n' ' ')"
 	fi
-	[ "$(wc -l <<<"$states")" = $((SHARDS + 1)) ] || fail "expected $SHARDS tasks and the report job, squeue shows: $(tr '\n' ' ' <<<"$states")"
+	[ "$(wc -l <<<"$states")" = $((${#STEPS[@]} * SHARDS + 1)) ] ||
+		fail "expected ${#STEPS[@]} x $SHARDS tasks and the report job, squeue shows: $(tr '\n' ' ' <<<"$states")"
 	for ((k = 0; k < SHARDS; k++)); do
-		jq -e --argjson k "$k" --argjson n "$SHARDS" \
-			'.complete and .scan_id == "ci-slurm" and .shard.index == $k and .shard.count == $n' \
-			"$TMP/out/shard-$k/manifest.json" >/dev/null || fail "shard $k: no complete dataset of shard $k/$SHARDS in $TMP/out/shard-$k"
+		jq -e --argjson k "$k" --argjson n "$SHARDS" --arg id "$ID" \
+			'.complete and .scan_id == $id and .shard.index == $k and .shard.count == $n and .step == null' \
+			"$OUT/shards/shard-$k/manifest.json" >/dev/null || fail "shard $k: no complete dataset of shard $k/$SHARDS in $OUT/shards/shard-$k"
 	done
-	echo "$SHARDS shards complete; the report job wrote summary.csv:"
-	cat "$TMP/out/summary.csv"
+	local report=$OUT/logs/report-${JOB[report]}.out
+	grep -q "^danescan-report: $SHARDS shards of $ID intact and complete" "$report" || fail "the report job did not find the $SHARDS shards intact (log $report)"
+	[ -s "$OUT/report/report.json" ] || fail "the report job wrote no report.json"
+	echo "$SHARDS shards complete in $OUT/shards; the report job verified them and wrote the report"
 }
 
-# rerun: what a user does after failed tasks, here shard 1 cut short (its
-# manifest says complete: false) and shard 2 lost: the whole array again.
-# The complete shards must be left alone, the others scanned again.
+# disjoint: the probe shards hold disjoint sets of addresses, so each
+# address was connected to from one task only. (danescan sql refuses a
+# step's dataset, having no verdicts: its parts are read with read_parquet,
+# in the context of a merged shard.)
+disjoint() {
+	local q="WITH r AS (
+  SELECT address, regexp_extract(filename, 'probe/(shard-[0-9]+)/', 1) AS shard
+  FROM read_parquet('$TMP/out/probe/*/endpoints/*.parquet', filename = true)
+), a AS (SELECT address, count(DISTINCT shard) AS n FROM r GROUP BY address)
+SELECT (SELECT count(*) FROM a), (SELECT count(DISTINCT shard) FROM r), (SELECT count(*) FROM a WHERE n > 1)"
+	local got addresses shards in_two
+	got=$("$TMP/danescan" sql --format csv "$TMP/out/shards/shard-0" "$q" 2>/dev/null | tail -n 1)
+	IFS=, read -r addresses shards in_two <<<"$got"
+	[ "$shards" = "$SHARDS" ] || fail "endpoints rows in $shards probe shards, want $SHARDS ($got)"
+	[ "$in_two" = 0 ] || fail "$in_two addresses are in two probe shards"
+	echo "probe shards: $addresses addresses, each in one of the $SHARDS"
+}
+
+# rerun: what a user does after failed tasks, here probe shard 1 cut short
+# (its manifest says complete: false) and merged shard 2 lost: the same
+# four jobs again. Complete and fresh datasets must be left alone (every
+# DNS shard, probe shards 0, 2, 3), probe shard 1 made again, and so every
+# merge, being older than probe shard 1 (merge 2 made anew).
 rerun() {
-	sed -i 's/^  "complete": true/  "complete": false/' "$TMP/out/shard-1/manifest.json"
-	rm -rf "$TMP/out/shard-2" "$TMP/out/summary.csv"
-	submit
+	sed -i 's/^  "complete": true/  "complete": false/' "$TMP/out/probe/shard-1/manifest.json"
+	rm -rf "$TMP/out/shards/shard-2" "$TMP/out/report"
+	submit "$TMP/out" ci-slurm "$DNS_FLAGS" dns probe merge
 	wait_jobs
 	local k
-	for k in 0 3; do
-		grep -q 'already complete' "$TMP/out/logs/scan-${ARRAY}_$k.out" || fail "the re-run scanned the complete shard $k again"
+	for k in 0 1 2 3; do
+		grep -q 'already complete' "$(log dns $k)" || fail "the re-run made the complete DNS shard $k again"
 	done
-	grep -q 'is incomplete: scanning it again' "$TMP/out/logs/scan-${ARRAY}_1.out" || fail "the re-run did not scan the incomplete shard 1 again"
-	grep -q '^  dataset ' "$TMP/out/logs/scan-${ARRAY}_2.out" || fail "the re-run did not scan the missing shard 2"
-	echo "re-run: shards 0 and 3 left alone, 1 (incomplete) and 2 (missing) scanned again"
+	for k in 0 2 3; do
+		grep -q 'already complete' "$(log probe $k)" || fail "the re-run made the complete probe shard $k again"
+	done
+	grep -q 'is incomplete or older than what it is made from: making it again' "$(log probe 1)" ||
+		fail "the re-run did not make the incomplete probe shard 1 again"
+	for k in 0 1 3; do
+		grep -q 'is incomplete or older than what it is made from: making it again' "$(log merge $k)" ||
+			fail "the re-run did not merge shard $k again after probe shard 1 changed"
+	done
+	if ! grep -q '^  dataset ' "$(log merge 2)" || grep -q 'making it again' "$(log merge 2)"; then
+		fail "the re-run did not merge the lost shard 2 anew"
+	fi
+	echo "re-run: DNS shards and probe shards 0, 2, 3 left alone; probe shard 1 (incomplete) made again; merges 0, 1, 3 (older than probe shard 1) made again, 2 (lost) made anew"
 }
 
 single_scan() {
@@ -286,32 +379,105 @@ QUERY[endpoints]="SELECT DISTINCT host, address, sigalgs, tlsa_state, failure, s
   dane_near_miss, dane_near_miss_params, pkix_valid, pkix_reason
 FROM endpoints ORDER BY ALL"
 
-# compare: the union of the shards against the single scan, row for row.
-compare() {
-	local table rows shards=()
+# shards: the merged shard datasets, one path each.
+shards() {
+	local k
 	for ((k = 0; k < SHARDS; k++)); do
-		shards+=("$TMP/out/shard-$k")
+		echo "$TMP/out/shards/shard-$k"
 	done
+}
+
+# compare SINGLE DIR TABLE...: the shards in DIR against the single scan
+# SINGLE, row for row: the shards read by danescan sql as one scan, and
+# each one alone (the rows of a host in several shards must agree).
+compare() {
+	local single=$1 dir=$2 table rows shards d
+	shift 2
+	mapfile -t shards < <(for ((k = 0; k < SHARDS; k++)); do echo "$dir/shard-$k"; done)
 	mkdir -p "$TMP/cmp"
-	for table in domains mx_hosts endpoints; do
-		"$TMP/danescan" sql --format csv "$TMP/single" "${QUERY[$table]}" >"$TMP/cmp/$table.single.csv"
-		"$TMP/danescan" sql --format csv "${shards[@]}" "${QUERY[$table]}" >"$TMP/cmp/$table.shards.csv"
-		rows=$(($(wc -l <"$TMP/cmp/$table.single.csv") - 1))
+	for table; do
+		local c
+		c=$TMP/cmp/$(tr / - <<<"${dir#"$TMP"/}").$table
+		"$TMP/danescan" sql --format csv "$single" "${QUERY[$table]}" >"$c.single.csv"
+		for d in "${shards[@]}"; do
+			"$TMP/danescan" sql --format csv "$d" "${QUERY[$table]}" 2>/dev/null | tail -n +2
+		done | sort -u >"$c.each.csv"
+		"$TMP/danescan" sql --format csv "$dir" "${QUERY[$table]}" >"$c.shards.csv"
+		rows=$(($(wc -l <"$c.single.csv") - 1))
 		((rows > 0)) || fail "$table: the single scan has no rows"
-		if ! diff -u "$TMP/cmp/$table.single.csv" "$TMP/cmp/$table.shards.csv" >"$TMP/cmp/$table.diff"; then
-			head -20 "$TMP/cmp/$table.diff"
-			fail "$table: the $SHARDS shards differ from the single scan ($(grep -c '^[-+][^-+]' "$TMP/cmp/$table.diff") rows, diff above)"
+		if ! diff -u "$c.single.csv" "$c.shards.csv" >"$c.diff"; then
+			head -20 "$c.diff"
+			fail "$table: the $SHARDS shards in $dir differ from the single scan ($(grep -c '^[-+][^-+]' "$c.diff") rows, diff above)"
 		fi
-		echo "$table: $rows rows, the same in the single scan and the union of the $SHARDS shards"
+		if [ "$table" != domains ]; then
+			diff -u <(tail -n +2 "$c.single.csv" | sort) "$c.each.csv" >"$c.each.diff" || {
+				head -20 "$c.each.diff"
+				fail "$table: the rows of one host differ between the shards in $dir (diff above)"
+			}
+		fi
+		echo "$table: $rows rows, the same in the single scan and the $SHARDS shards in $dir"
 	done
-	# The report job's figures, on the single scan (scan_id aside).
-	local summary
-	summary=$(sed -n '/^summary_sql="$/,/"$/p' deploy/slurm/danescan-report.sbatch | sed '1d; $s/"$//')
-	[ -n "$summary" ] || fail "no summary_sql=\"...\" in deploy/slurm/danescan-report.sbatch"
-	"$TMP/danescan" sql --format csv "$TMP/single" "$summary" | cut -d, -f2- >"$TMP/cmp/summary.single.csv"
-	cut -d, -f2- "$TMP/out/summary.csv" | diff -u "$TMP/cmp/summary.single.csv" - ||
-		fail "the report job's summary.csv differs from the single scan's"
-	echo "summary.csv: the same figures as the single scan"
+}
+
+# verify_shards DIR: danescan verify on the shards in DIR must say intact.
+verify_shards() {
+	"$TMP/danescan" verify "$1" >"$TMP/log/verify.log" 2>&1 ||
+		{ tail -5 "$TMP/log/verify.log"; fail "danescan verify on $1 exited $? (want 0)"; }
+	tail -n 2 "$TMP/log/verify.log"
+}
+
+# report: the report job's report (danescan analyze over the merged
+# shards) against danescan analyze on the single scan: report.json with
+# the scan's times, id, directory and shards aside, and the findings with
+# the scan id aside.
+report() {
+	"$TMP/danescan" analyze "$TMP/single" --out "$TMP/single-report" >"$TMP/log/analyze-single.log" 2>&1 ||
+		{ tail -5 "$TMP/log/analyze-single.log"; fail "danescan analyze on the single scan failed"; }
+	local strip='walk(if type == "object" then del(.started, .ended, .scan_id, .dir, .shards) else . end)'
+	local r
+	for r in single-report out/report; do
+		jq -S "$strip" "$TMP/$r/report.json" >"$TMP/cmp/report.${r%%/*}.json"
+	done
+	jq -e '.scan.shards == {"count": 4, "given": [0, 1, 2, 3], "missing": [], "incomplete": []} and .scan.complete and (.warnings | length) == 0' \
+		"$TMP/out/report/report.json" >/dev/null || fail "the report job's report.json does not say 4 of 4 shards, complete, no warnings"
+	diff -u "$TMP/cmp/report.single-report.json" "$TMP/cmp/report.out.json" >"$TMP/cmp/report.diff" ||
+		{ head -30 "$TMP/cmp/report.diff"; fail "report.json over the merged shards differs from the single scan's (diff above)"; }
+	local findings="SELECT * EXCLUDE (scan_id) FROM read_parquet('%s/findings/*.parquet') ORDER BY ALL"
+	# shellcheck disable=SC2059 # the query is the format
+	"$TMP/danescan" sql --format csv "$TMP/single" "$(printf "$findings" "$TMP/single-report")" >"$TMP/cmp/findings.single.csv"
+	# shellcheck disable=SC2059
+	"$TMP/danescan" sql --format csv "$TMP/single" "$(printf "$findings" "$TMP/out/report")" >"$TMP/cmp/findings.shards.csv"
+	diff -q "$TMP/cmp/findings.single.csv" "$TMP/cmp/findings.shards.csv" >/dev/null ||
+		fail "the findings over the merged shards differ from the single scan's ($TMP/cmp/findings.*.csv)"
+	echo "report.json: the same figures as analyze on the single scan; $(($(wc -l <"$TMP/cmp/findings.single.csv") - 1)) findings, the same"
+}
+
+# rerun_dns_only: the DNS-only array after shard 1 was cut short (its
+# manifest says complete: false) and shard 2 lost: shard 1 is resumed
+# (--resume), shard 2 scanned anew, 0 and 3 left alone.
+rerun_dns_only() {
+	sed -i 's/^  "complete": true/  "complete": false/' "$TMP/dnsonly/shards/shard-1/manifest.json"
+	rm -rf "$TMP/dnsonly/shards/shard-2" "$TMP/dnsonly/report"
+	submit "$TMP/dnsonly" ci-dns-only "$DNS_FLAGS --no-smtp" scan
+	wait_jobs
+	local k
+	for k in 0 3; do
+		grep -q 'already complete' "$(log scan $k)" || fail "the re-run scanned the complete shard $k again"
+	done
+	grep -q 'is incomplete: resuming it' "$(log scan 1)" || fail "the re-run did not resume the incomplete shard 1"
+	jq -e '.resumed | length == 1' "$TMP/dnsonly/shards/shard-1/manifest.json" >/dev/null ||
+		fail "shard 1's manifest does not say it was resumed once"
+	if ! grep -q '^  dataset ' "$(log scan 2)" || grep -q 'resuming' "$(log scan 2)"; then
+		fail "the re-run did not scan the lost shard 2 anew"
+	fi
+	echo "re-run: shards 0 and 3 left alone, 1 (incomplete) resumed, 2 (lost) scanned anew"
+}
+
+single_dns_only() {
+	# shellcheck disable=SC2086 # DNS_FLAGS is a list of flags
+	"$TMP/danescan" scan $DNS_FLAGS --no-smtp --quiet --out "$TMP/single-dns-only" "$LIST" >"$TMP/log/single-dns-only.log" 2>&1 ||
+		{ tail -5 "$TMP/log/single-dns-only.log"; fail "the single-process DNS-only scan failed"; }
+	tail -n 3 "$TMP/log/single-dns-only.log"
 }
 
 # readme_sql MARKER: the first sql code block after the line MARKER in README.md.
@@ -324,10 +490,8 @@ readme_sql() {
 # over the shards, against the project's funnel (analysis/queries/
 # funnel.sql over domains_dane.sql) on the single scan.
 hive() {
-	local shards=() k
-	for ((k = 0; k < SHARDS; k++)); do
-		shards+=("$TMP/out/shard-$k")
-	done
+	local shards
+	mapfile -t shards < <(shards)
 	deploy/hive-layout.sh "$TMP/hive" "${shards[@]}"
 	local funnel
 	funnel=$(readme_sql '<!-- funnel-trino -->' | sed 's/;$//')
@@ -365,11 +529,20 @@ step "apt-get install slurm-wlm munge" install
 step "start munged, slurmctld, slurmd" start_slurm
 step "build danescan" build
 step "danescan lab serve ($DOMAINS domains)" lab_serve
-step "sbatch the array and the report job" submit
+step "sbatch the dns, probe and merge arrays and the report job" submit "$TMP/out" ci-slurm "$DNS_FLAGS" dns probe merge
 step "wait for the jobs" wait_jobs
-step "re-run after a cut-short and a lost shard" rerun
+step "each address probed by one probe shard" disjoint
+step "re-run after a cut-short probe shard and a lost merged shard" rerun
 step "single-process scan of the same world" single_scan
-step "compare the shards with the single scan" compare
+step "compare the merged shards with the single scan" compare "$TMP/single" "$TMP/out/shards" domains mx_hosts endpoints
+step "danescan verify on the merged shards" verify_shards "$TMP/out/shards"
+step "the report job's report against analyze on the single scan" report
 step "Hive layout and the README's funnel" hive
+step "DNS-only: sbatch the scan array and the report job" submit "$TMP/dnsonly" ci-dns-only "$DNS_FLAGS --no-smtp" scan
+step "DNS-only: wait for the jobs" wait_jobs
+step "DNS-only: re-run after a cut-short and a lost shard" rerun_dns_only
+step "DNS-only: single-process scan" single_dns_only
+step "DNS-only: compare the shards with the single scan" compare "$TMP/single-dns-only" "$TMP/dnsonly/shards" domains mx_hosts
+step "DNS-only: danescan verify on the shards" verify_shards "$TMP/dnsonly/shards"
 current=
 echo "==> slurm: $(since "$start")"
