@@ -138,7 +138,7 @@ func TestSplitScan(t *testing.T) {
 	anchor := writeFile(t, dir, "anchor.txt", []byte(w.TrustAnchor()))
 
 	whole := filepath.Join(dir, "whole")
-	if code, _, stderr := runCLI(t, "lab", "--domains", fmt.Sprint(domains), "--seed", fmt.Sprint(seed), "--no-report", "--quiet",
+	if code, _, stderr := runCLI(t, "lab", "--population", "stress", "--domains", fmt.Sprint(domains), "--seed", fmt.Sprint(seed), "--no-report", "--quiet",
 		"--timeout", "2s", "--workers", "50", "--out", whole); code != exitOK {
 		t.Fatalf("lab: exit %d: %s", code, stderr)
 	}
