@@ -4,7 +4,6 @@ import (
 	"container/list"
 	"context"
 	"fmt"
-	"hash/maphash"
 	"net/netip"
 	"sync"
 	"time"
@@ -32,16 +31,15 @@ type hostSummary struct {
 }
 
 // hostCache remembers host summaries (bounded, least recently used out) and
-// which hosts already have their row (a set of 64-bit hashes: 8 bytes a
-// host, so a host evicted from the cache and probed again is not written
-// twice).
+// which hosts already have their row (a set of 64-bit hashes: about 9
+// bytes a host, so a host evicted from the cache and probed again is not
+// written twice).
 type hostCache struct {
 	mu      sync.Mutex
 	cap     int
 	order   *list.List // front: most recently used; values are *cacheEntry
 	entries map[string]*list.Element
-	written map[uint64]struct{}
-	seed    maphash.Seed
+	written *nameSet
 	flight  singleflight.Group
 }
 
@@ -55,8 +53,7 @@ func newHostCache(capacity int) *hostCache {
 		cap:     capacity,
 		order:   list.New(),
 		entries: make(map[string]*list.Element),
-		written: make(map[uint64]struct{}),
-		seed:    maphash.MakeSeed(),
+		written: newNameSet(),
 	}
 }
 
@@ -86,12 +83,7 @@ func (c *hostCache) add(host string, sum hostSummary) (first bool) {
 			}
 		}
 	}
-	h := maphash.String(c.seed, host)
-	if _, done := c.written[h]; done {
-		return false
-	}
-	c.written[h] = struct{}{}
-	return true
+	return c.written.Add(host)
 }
 
 // host returns the summary of an MX host, probing it when no summary is

@@ -20,7 +20,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"log/slog"
 	"net"
@@ -568,8 +567,7 @@ func (s *scan) readInputs(ctx context.Context, readers []*datasets.InputReader) 
 	stopRead := make(chan struct{})
 	go s.read(readers, items, stopRead)
 
-	seed := maphash.MakeSeed()
-	seen := make(map[uint64]struct{})
+	seen := newNameSet() // about 9 bytes a distinct domain (set.go)
 	var g errgroup.Group
 	g.SetLimit(cfg.Workers)
 	// take hands one item on.
@@ -606,13 +604,11 @@ func (s *scan) readInputs(ctx context.Context, readers []*datasets.InputReader) 
 			s.rows <- rowMsg{domain: excludedRow(cfg.ScanID, e, cfg.Now().UTC())}
 			return
 		}
-		h := maphash.String(seed, e.Domain)
-		if _, dup := seen[h]; dup {
+		if !seen.Add(e.Domain) {
 			t.Duplicates++
 			s.stats.Done.Add(1)
 			return
 		}
-		seen[h] = struct{}{}
 		t.Domains++
 		if s.kept(e) {
 			return

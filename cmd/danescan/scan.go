@@ -47,6 +47,7 @@ type scanFlags struct {
 	partRows   int
 	quiet      bool
 	cpuprofile string
+	memprofile string
 	replace    bool
 	resume     bool
 	// dnssec and anchors are set by scan's --dnssec and --trust-anchor;
@@ -77,6 +78,7 @@ func (f *scanFlags) register(fs *flag.FlagSet, defaultOut string, defaultTimeout
 	fs.IntVar(&f.partRows, "part-rows", 100_000, "rows per Parquet part file")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress and no informational log lines")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the scan to this file")
+	fs.StringVar(&f.memprofile, "memprofile", "", "write heap profiles of the scan: FILE.<entries done> every 30 s, FILE at the end (go tool pprof -sample_index=inuse_space)")
 	fs.BoolVar(&f.replace, "replace", false, "replace a dataset already in --out (its manifest.json and table folders)")
 	fs.BoolVar(&f.resume, "resume", false, "continue the interrupted or killed scan in --out: give the same inputs and flags; finished rows are kept, the rest is scanned")
 	fs.BoolVar(&f.noSMTP, "no-smtp", false, "DNS only: do not connect to MX hosts (no endpoints table rows, no DANE verdicts)")
@@ -195,6 +197,7 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	shardSpec := fs.String("shard", "", "scan only shard K of N of the input (K/N, 0 <= K < N): the entries whose name hashes to K; run every K with the same inputs and flags")
 	handover := fs.Bool("smtp-handover", false, "connect to no MX host: write the endpoints to probe to the dataset's handover table, for 'danescan probe' and 'danescan merge' (a scan split by address, so that each address is probed from one machine)")
 	scanID := fs.String("scan-id", "", "the scan's id (default: a time stamp; with --shard, derived from the inputs' contents so that every shard agrees)")
+	memLimit := fs.String("memory-limit", "", "soft limit of the process's memory (768MiB, 1GiB ...): the garbage collector works harder near it instead of letting the heap grow (default: GOMEMLIMIT, or none)")
 	anchorFile := fs.String("trust-anchor", "", "file of DS or DNSKEY records to validate from instead of the built-in IANA root anchors (e.g. a private root)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: danescan scan [flags] INPUT... --out DIR\n\nINPUT is a file (plain, CSV top list or zone file; .gz is read transparently) or - for stdin.\n\nFlags:\n")
@@ -239,6 +242,10 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		f.anchorsSource = *anchorFile
+	}
+	if err := setMemoryLimit(*memLimit); err != nil {
+		fmt.Fprintf(stderr, "danescan scan: %v\n", err)
+		return exitUsage
 	}
 	servers, err := resolverList(resolvers)
 	if err != nil {
@@ -325,6 +332,10 @@ func runScan(ctx context.Context, cfg scanner.Config, inputs []scanner.Input, f 
 	if !f.quiet {
 		stopProgress = startProgress(&stats, inputSize(inputs), stderr, logger)
 	}
+	stopHeap := func() {}
+	if f.memprofile != "" {
+		stopHeap = startHeapProfiles(f.memprofile, &stats, 30*time.Second, logger)
+	}
 	start := time.Now()
 	scan := scanner.Run
 	if f.resume {
@@ -332,6 +343,7 @@ func runScan(ctx context.Context, cfg scanner.Config, inputs []scanner.Input, f 
 	}
 	man, err := scan(ctx, cfg, inputs, f.out, &stats)
 	elapsed := time.Since(start)
+	stopHeap()
 	stopProgress()
 	if errors.Is(err, scanner.ErrComplete) {
 		fmt.Fprintf(stderr, "danescan: %v\n", err)
@@ -354,6 +366,44 @@ func runScan(ctx context.Context, cfg scanner.Config, inputs []scanner.Input, f 
 		return exitFailed
 	}
 	return exitOK
+}
+
+// startHeapProfiles writes a heap profile to path.<entries done> every
+// interval while the scan runs; the returned func stops that and writes
+// the last one to path. A profile that cannot be written is logged.
+func startHeapProfiles(path string, stats *scanner.Stats, every time.Duration, logger *slog.Logger) func() {
+	write := func(name string) {
+		fh, err := os.Create(name)
+		if err == nil {
+			err = pprof.Lookup("heap").WriteTo(fh, 0)
+			if cerr := fh.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			logger.Warn("memprofile", "err", err)
+		}
+	}
+	done := make(chan struct{})  // closed by the returned func
+	ended := make(chan struct{}) // closed by the goroutine when it returns
+	go func() {
+		defer close(ended)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				write(fmt.Sprintf("%s.%09d", path, stats.Done.Load()))
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-ended
+		write(path)
+	}
 }
 
 // inputSize returns the total size of the inputs when every one is a
