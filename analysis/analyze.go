@@ -24,7 +24,7 @@ type Analysis struct {
 	Findings []datasets.Finding
 }
 
-// Analyze opens the datasets that paths name (ExpandPaths: a dataset, or
+// Analyze opens the datasets that paths name (datasets.FindDatasets: a dataset, or
 // a directory of them), groups them into scans by scan id (the shards of a
 // scan read as one scan), runs every check on the latest scan (by start
 // time) and computes the report; with several scans it adds the trends

@@ -1,11 +1,7 @@
 package analysis
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"sort"
@@ -81,93 +77,8 @@ var tuningKeys = map[string]bool{
 	"smtp_workers": true, "smtp_rate": true, "address_interval": true, "ehlo": true,
 }
 
-// ExpandPaths returns the dataset directories that paths name, in the
-// order given: a path holding a manifest.json is a dataset; a directory
-// without one stands for the datasets among its subdirectories, one level
-// down or, below a subdirectory that is no dataset, two (a directory of a
-// scan's shards, or of scans each holding its shards), sorted by name.
-// A path given twice counts once. It returns an error for a path that
-// cannot be read, is not a directory or holds no dataset.
-func ExpandPaths(paths []string) ([]string, error) {
-	var out []string
-	seen := map[string]bool{}
-	add := func(dir string) {
-		key := dir
-		if abs, err := filepath.Abs(dir); err == nil {
-			key = abs
-			if real, err := filepath.EvalSymlinks(abs); err == nil {
-				key = real
-			}
-		}
-		if !seen[key] {
-			seen[key] = true
-			out = append(out, dir)
-		}
-	}
-	for _, p := range paths {
-		st, err := os.Stat(p)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-		if !st.IsDir() {
-			return nil, fmt.Errorf("%s is not a dataset directory (a dataset is a directory with a manifest.json)", p)
-		}
-		if isDataset(p) {
-			add(p)
-			continue
-		}
-		found, err := subDatasets(p, 2)
-		if err != nil {
-			return nil, err
-		}
-		if len(found) == 0 {
-			return nil, fmt.Errorf("%s is not a danescan dataset: it has no %s, and no subdirectory one or two levels down has one", p, datasets.ManifestName)
-		}
-		for _, d := range found {
-			add(d)
-		}
-	}
-	return out, nil
-}
-
-// isDataset reports whether dir holds a manifest.json.
-func isDataset(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, datasets.ManifestName))
-	return err == nil
-}
-
-// subDatasets returns the datasets among the subdirectories of dir, depth
-// levels down at most, sorted; hidden directories are skipped.
-func subDatasets(dir string, depth int) ([]string, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", dir, err)
-	}
-	var out []string
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		sub := filepath.Join(dir, e.Name())
-		if st, err := os.Stat(sub); err != nil || !st.IsDir() {
-			continue // a file, or a dangling link
-		}
-		if isDataset(sub) {
-			out = append(out, sub)
-			continue
-		}
-		if depth > 1 {
-			more, err := subDatasets(sub, depth-1)
-			if err != nil && !errors.Is(err, fs.ErrPermission) {
-				return nil, err
-			}
-			out = append(out, more...)
-		}
-	}
-	return out, nil
-}
-
-// OpenScans expands paths (ExpandPaths), opens every dataset (OpenDataset)
+// OpenScans expands paths (datasets.FindDatasets: a dataset, or a
+// directory of datasets one or two levels down), opens every dataset (OpenDataset)
 // and groups them by scan id into scans, oldest first by start. It returns
 // a one-line error, before any query, for a path that is no readable
 // dataset and for shards that cannot make one scan: two datasets holding
@@ -176,7 +87,7 @@ func subDatasets(dir string, depth int) ([]string, error) {
 // config objects, tuningKeys aside) or of different inputs (their SHA-256,
 // where both manifests have it). A missing shard is a warning of its scan.
 func OpenScans(paths []string) ([]*Scan, error) {
-	dirs, err := ExpandPaths(paths)
+	dirs, err := datasets.FindDatasets(paths)
 	if err != nil {
 		return nil, err
 	}

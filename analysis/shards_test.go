@@ -236,7 +236,7 @@ func TestShardsBadInput(t *testing.T) {
 			root := t.TempDir()
 			os.MkdirAll(filepath.Join(root, "a", "b", "c"), 0o755)
 			return []string{root}
-		}, "is not a danescan dataset: it has no manifest.json, and no subdirectory"},
+		}, "holds no dataset (no manifest.json, no table folder, nor directories of datasets)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := Analyze(context.Background(), c.dirs(t))

@@ -529,10 +529,10 @@ func TestSQLAndAnalyzeErrors(t *testing.T) {
 		err  string
 	}{
 		{"sql without statement", []string{"sql", dir}, exitUsage, "give one or more dataset directories"},
-		{"sql not a dataset", []string{"sql", dir, "SELECT 1"}, exitUsage, "not a danescan dataset"},
+		{"sql not a dataset", []string{"sql", dir, "SELECT 1"}, exitUsage, "holds no dataset"},
 		{"sql bad format", []string{"sql", "--format", "xml", dir, "SELECT 1"}, exitUsage, "--format"},
 		{"analyze without out", []string{"analyze", dir}, exitUsage, "--out REPORTDIR"},
-		{"analyze not a dataset", []string{"analyze", dir, "--out", filepath.Join(dir, "r")}, exitUsage, "not a danescan dataset"},
+		{"analyze not a dataset", []string{"analyze", dir, "--out", filepath.Join(dir, "r")}, exitUsage, "holds no dataset"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
