@@ -3,7 +3,6 @@ package datasets
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -43,17 +42,12 @@ func checkPart(dir string, p Part) error {
 	if table != p.Table+"/" || !isPartName(name) {
 		return fmt.Errorf("part %s: not a part of table %s", p.Path, p.Table)
 	}
-	f, err := os.Open(filepath.Join(dir, filepath.FromSlash(p.Path)))
+	n, sum, err := fileDigest(filepath.Join(dir, filepath.FromSlash(p.Path)))
 	if err != nil {
 		return fmt.Errorf("part %s listed in the manifest: %w", p.Path, unwrapPath(err))
 	}
-	defer f.Close()
-	d := newDigest()
-	if _, err := io.Copy(d, f); err != nil {
-		return fmt.Errorf("part %s: %w", p.Path, unwrapPath(err))
-	}
-	if d.n != p.Bytes || d.sum() != p.SHA256 {
-		return fmt.Errorf("part %s is damaged: %d bytes, SHA-256 %s; the manifest lists %d bytes, %s", p.Path, d.n, d.sum(), p.Bytes, p.SHA256)
+	if n != p.Bytes || sum != p.SHA256 {
+		return fmt.Errorf("part %s is damaged: %d bytes, SHA-256 %s; the manifest lists %d bytes, %s", p.Path, n, sum, p.Bytes, p.SHA256)
 	}
 	return nil
 }

@@ -519,26 +519,39 @@ func checkPartPath(c *datasetCheck, p Part, listed map[string]bool) bool {
 	return true
 }
 
+// fileDigest returns the size and hex SHA-256 of the file name: what a
+// manifest lists for a part.
+func fileDigest(name string) (int64, string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return 0, "", err
+	}
+	defer f.Close()
+	d := newDigest()
+	if _, err := io.Copy(d, f); err != nil {
+		return 0, "", err
+	}
+	return d.n, d.sum(), nil
+}
+
 // checkPartSum reports whether the part p is at name with its size and
 // SHA-256; it adds the finding when not.
 func checkPartSum(c *datasetCheck, p Part, name string) bool {
-	f, err := os.Open(name)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			c.add(CheckPartMissing, VerdictDamaged, p.Path, "listed in the manifest (%d rows) but not there", p.Rows)
-		} else {
-			c.add(CheckPartMissing, VerdictDamaged, p.Path, "cannot be opened: %v", unwrapPath(err))
-		}
+	n, got, err := fileDigest(name)
+	var pe *fs.PathError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		c.add(CheckPartMissing, VerdictDamaged, p.Path, "listed in the manifest (%d rows) but not there", p.Rows)
 		return false
-	}
-	defer f.Close()
-	sum := newDigest()
-	if _, err := io.Copy(sum, f); err != nil {
+	case errors.As(err, &pe) && pe.Op == "open":
+		c.add(CheckPartMissing, VerdictDamaged, p.Path, "cannot be opened: %v", unwrapPath(err))
+		return false
+	case err != nil:
 		c.add(CheckPartChecksum, VerdictDamaged, p.Path, "cannot be read: %v", unwrapPath(err))
 		return false
 	}
-	if got := sum.sum(); sum.n != p.Bytes || got != p.SHA256 {
-		c.add(CheckPartChecksum, VerdictDamaged, p.Path, "%d bytes, sha256 %s; the manifest says %d bytes, sha256 %s (its rows are not read)", sum.n, got, p.Bytes, p.SHA256)
+	if n != p.Bytes || got != p.SHA256 {
+		c.add(CheckPartChecksum, VerdictDamaged, p.Path, "%d bytes, sha256 %s; the manifest says %d bytes, sha256 %s (its rows are not read)", n, got, p.Bytes, p.SHA256)
 		return false
 	}
 	return true
