@@ -10,10 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/danescan/danescan/datasets"
-	"github.com/danescan/danescan/scanner/dnssec"
 	"github.com/danescan/danescan/scanner/lab"
 )
 
@@ -48,44 +46,18 @@ func (d *dialCounter) total() int {
 // splitWorld is a lab world served on loopback with its mail servers, for
 // the tests of the split scan.
 type splitWorld struct {
-	w     *lab.World
-	smtp  *lab.SMTP
-	list  string
-	base  Config
-	inDir string
+	w    *lab.World
+	smtp *lab.SMTP
+	list string
+	base Config
 }
 
 func newSplitWorld(t *testing.T, lc lab.Config, sigalgs string) *splitWorld {
 	t.Helper()
-	w, err := lab.Generate(lc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := lab.Start(w, lab.ServerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	smtp, err := lab.StartSMTP(w, lab.SMTPOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { smtp.Close() })
-	dir := t.TempDir()
-	list := filepath.Join(dir, "domains.txt")
-	if err := os.WriteFile(list, []byte(strings.Join(w.InputLines(), "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg := Config{Resolvers: []string{srv.Addr()}, Workers: 50, Timeout: 2 * time.Second, Retries: 1, Allow: lab.Networks()}
-	if lc.DNSSEC {
-		anchors, err := dnssec.ParseAnchors(strings.NewReader(w.TrustAnchor()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.DNSSEC, cfg.TrustAnchors, cfg.TrustAnchorSource = true, anchors, "lab"
-	}
+	w, cfg := servedLab(t, lc, 50)
+	smtp := startLabSMTP(t, w, &cfg)
 	withSMTP(sigalgs)(&cfg)
-	return &splitWorld{w: w, smtp: smtp, list: list, base: cfg, inDir: dir}
+	return &splitWorld{w: w, smtp: smtp, list: writeList(t, t.TempDir(), w.InputLines()), base: cfg}
 }
 
 // split runs the three steps over n DNS shards and m probe shards and

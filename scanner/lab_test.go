@@ -28,6 +28,31 @@ func labScan(tb testing.TB, n int, workers int) (*lab.World, *datasets.Manifest,
 // its own trust anchor.
 func labScanWith(tb testing.TB, lc lab.Config, workers int, mods ...func(*Config)) (*lab.World, *datasets.Manifest, string) {
 	tb.Helper()
+	w, cfg := servedLab(tb, lc, workers)
+	for _, m := range mods {
+		m(&cfg)
+	}
+	if cfg.SMTP {
+		startLabSMTP(tb, w, &cfg)
+	}
+	dir := tb.TempDir()
+	list := writeList(tb, dir, w.InputLines())
+	out := filepath.Join(dir, "out")
+	man, err := Run(context.Background(), cfg, []Input{{Path: list}}, out, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return w, man, out
+}
+
+// servedLab generates the world of lc and serves its DNS on loopback until
+// the test ends. It returns the world and the config that scans it with
+// workers domains at a time: 2 s a DNS attempt (at 300 ms, answers of a
+// loaded machine timed out, and a TLSA lookup that times out is, rightly,
+// tlsa_lookup_failed), one retry, and a signed world validated from its own
+// trust anchor.
+func servedLab(tb testing.TB, lc lab.Config, workers int) (*lab.World, Config) {
+	tb.Helper()
 	w, err := lab.Generate(lc)
 	if err != nil {
 		tb.Fatal(err)
@@ -37,14 +62,6 @@ func labScanWith(tb testing.TB, lc lab.Config, workers int, mods ...func(*Config
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { srv.Close() })
-	dir := tb.TempDir()
-	list := filepath.Join(dir, "domains.txt")
-	if err := os.WriteFile(list, []byte(strings.Join(w.InputLines(), "\n")+"\n"), 0o644); err != nil {
-		tb.Fatal(err)
-	}
-	out := filepath.Join(dir, "out")
-	// 2 s a DNS attempt: at 300 ms, answers of a loaded machine timed out,
-	// and a TLSA lookup that times out is (rightly) tlsa_lookup_failed.
 	cfg := Config{Resolvers: []string{srv.Addr()}, Workers: workers, Timeout: 2 * time.Second, Retries: 1}
 	if lc.DNSSEC {
 		anchors, err := dnssec.ParseAnchors(strings.NewReader(w.TrustAnchor()))
@@ -53,24 +70,31 @@ func labScanWith(tb testing.TB, lc lab.Config, workers int, mods ...func(*Config
 		}
 		cfg.DNSSEC, cfg.TrustAnchors, cfg.TrustAnchorSource = true, anchors, "lab"
 	}
-	for _, m := range mods {
-		m(&cfg)
-	}
-	if cfg.SMTP {
-		// The world's MX addresses are documentation addresses: they are
-		// reached only through the lab's in-process Dial.
-		smtp, err := lab.StartSMTP(w, lab.SMTPOptions{})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		tb.Cleanup(func() { smtp.Close() })
-		cfg.SMTPDial, cfg.Allow = smtp.Dial, lab.Networks()
-	}
-	man, err := Run(context.Background(), cfg, []Input{{Path: list}}, out, nil)
+	return w, cfg
+}
+
+// startLabSMTP starts the mail servers of w until the test ends and points
+// cfg at them. The world's MX addresses are documentation addresses: they
+// are reached only through the lab's in-process Dial.
+func startLabSMTP(tb testing.TB, w *lab.World, cfg *Config) *lab.SMTP {
+	tb.Helper()
+	smtp, err := lab.StartSMTP(w, lab.SMTPOptions{})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return w, man, out
+	tb.Cleanup(func() { smtp.Close() })
+	cfg.SMTPDial, cfg.Allow = smtp.Dial, lab.Networks()
+	return smtp
+}
+
+// writeList writes lines as the domain list dir/domains.txt.
+func writeList(tb testing.TB, dir string, lines []string) string {
+	tb.Helper()
+	list := filepath.Join(dir, "domains.txt")
+	if err := os.WriteFile(list, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return list
 }
 
 // TestLabDNSSECTruth scans a signed world with validation on: the status

@@ -19,31 +19,14 @@ import (
 // returns the config that scans it (SMTP on) and its domain list.
 func resumeLab(t *testing.T, n int) (Config, []Input) {
 	t.Helper()
-	w, err := lab.Generate(lab.Config{Domains: n, Seed: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := lab.Start(w, lab.ServerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	smtp, err := lab.StartSMTP(w, lab.SMTPOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { smtp.Close() })
+	w, cfg := servedLab(t, lab.Config{Domains: n, Seed: 3}, 40)
+	cfg.PartRows, cfg.ScanID = 15, "resume-test"
+	withSMTP("any")(&cfg)
+	startLabSMTP(t, w, &cfg)
 	// Duplicates and an invalid line, so that kept entries of every kind
 	// meet the duplicate filter.
 	lines := append(w.InputLines(), "not a domain!", w.InputLines()[0], strings.ToUpper(w.InputLines()[5]))
-	list := filepath.Join(t.TempDir(), "domains.txt")
-	if err := os.WriteFile(list, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg := Config{Resolvers: []string{srv.Addr()}, Workers: 40, Timeout: 2 * time.Second, Retries: 1, PartRows: 15, ScanID: "resume-test"}
-	withSMTP("any")(&cfg)
-	cfg.SMTPDial, cfg.Allow = smtp.Dial, lab.Networks()
-	return cfg, []Input{{Path: list}}
+	return cfg, []Input{{Path: writeList(t, t.TempDir(), lines)}}
 }
 
 // tableKeys returns the rows of the dataset in dir as sorted strings of
