@@ -259,12 +259,12 @@ func TestBadInput(t *testing.T) {
 	t.Run("not a directory", func(t *testing.T) {
 		f := filepath.Join(t.TempDir(), "file")
 		os.WriteFile(f, []byte("x"), 0o644)
-		if _, err := Analyze(context.Background(), []string{f}); err == nil || !strings.Contains(err.Error(), "not a dataset directory") {
+		if _, err := Analyze(context.Background(), []string{f}); err == nil || !strings.Contains(err.Error(), "is not a directory") {
 			t.Errorf("err = %v", err)
 		}
 	})
 	t.Run("no manifest", func(t *testing.T) {
-		if _, err := Analyze(context.Background(), []string{t.TempDir()}); err == nil || !strings.Contains(err.Error(), "not a danescan dataset") {
+		if _, err := Analyze(context.Background(), []string{t.TempDir()}); err == nil || !strings.Contains(err.Error(), "holds no dataset") {
 			t.Errorf("err = %v", err)
 		}
 	})
