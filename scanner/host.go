@@ -79,7 +79,7 @@ func newHostCache(capacity int) *hostCache {
 		head:    -1,
 		tail:    -1,
 		codes:   make(map[string]uint8),
-		written: newNameSet(),
+		written: newNameSet(nil),
 	}
 }
 

@@ -181,6 +181,12 @@ type Stats struct {
 	Endpoints atomic.Int64
 	// DNSSEC counts the validator's signature checks and cache use.
 	DNSSEC dnssec.Counters
+	// SetBytes is the memory held by the sets that grow with the input:
+	// the duplicate filter and the set of hosts whose row is written
+	// (about 6.4 bytes a name each). It is long-lived and holds no
+	// pointers, so a garbage collector pacing itself on the live heap
+	// may leave it out (cmd/danescan does).
+	SetBytes atomic.Int64
 }
 
 // ErrInterrupted is returned by Run when ctx ended before the scan was
@@ -345,7 +351,8 @@ func scanInto(ctx context.Context, cfg *Config, inputs []Input, stats *Stats, cr
 	// the cause: nothing more could be kept.
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-	counts := s.seedResume()         // the writer goroutine's until it returns
+	counts := s.seedResume() // the writer goroutine's until it returns
+	s.hosts.written.countIn(&s.stats.SetBytes)
 	writerErr := make(chan error, 1) // written once by the writer goroutine, read below
 	go func() {
 		writerErr <- writeRows(rows, out, &counts, cfg.FlushInterval, stats, stop)
@@ -567,7 +574,7 @@ func (s *scan) readInputs(ctx context.Context, readers []*datasets.InputReader) 
 	stopRead := make(chan struct{})
 	go s.read(readers, items, stopRead)
 
-	seen := newNameSet() // about 9 bytes a distinct domain (set.go)
+	seen := newNameSet(&s.stats.SetBytes) // about 6.4 bytes a distinct domain (set.go)
 	var g errgroup.Group
 	g.SetLimit(cfg.Workers)
 	// take hands one item on.
