@@ -328,6 +328,8 @@ func runScan(ctx context.Context, cfg scanner.Config, inputs []scanner.Input, f 
 		return exitUsage
 	}
 	var stats scanner.Stats
+	stopPacer := startGCPacer(&stats.SetBytes, time.Second)
+	defer stopPacer()
 	stopProgress := func() {}
 	if !f.quiet {
 		stopProgress = startProgress(&stats, inputSize(inputs), stderr, logger)
