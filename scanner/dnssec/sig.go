@@ -24,7 +24,7 @@ import (
 
 // DefaultMaxVerified is the number of verified signatures a Validator
 // remembers when MaxVerified is zero.
-const DefaultMaxVerified = 200000
+const DefaultMaxVerified = 50000
 
 // maxKeysCached bounds the decoded public keys a Validator keeps.
 const maxKeysCached = 50000
