@@ -1,6 +1,8 @@
 package dnssec
 
 import (
+	"crypto/sha256"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -141,5 +143,29 @@ func BenchmarkVerify(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestVerifiedTableBounded: the table of verified signatures does not grow
+// with the scan, and the latest signatures are still found in it.
+func TestVerifiedTableBounded(t *testing.T) {
+	vf := &verifier{}
+	digest := func(i int) [32]byte { return sha256.Sum256([]byte(strconv.Itoa(i))) }
+	const n = 300_000
+	for i := range n {
+		vf.remember(digest(i))
+	}
+	if len(vf.verified) != 1<<16 {
+		t.Errorf("after %d signatures the table has %d slots, want 65,536 (DefaultMaxVerified rounded up)", n, len(vf.verified))
+	}
+	hits := 0
+	for i := n - 100; i < n; i++ {
+		d := digest(i)
+		if vf.verified[vf.slot(d)] == d {
+			hits++
+		}
+	}
+	if hits < 99 {
+		t.Errorf("%d of the last 100 signatures are remembered, want at least 99", hits)
 	}
 }
