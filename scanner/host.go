@@ -44,7 +44,10 @@ type hostCache struct {
 	mu    sync.Mutex
 	cap   int
 	index map[string]int32
-	slots []cacheSlot
+	// slots are taken in chunks of slotChunk as the cache fills: no
+	// chunk is ever copied, and at most one is partly used.
+	slots [][]cacheSlot
+	n     int
 	// head and tail are the most and least recently used slots; -1 when
 	// the cache is empty.
 	head, tail int32
@@ -91,7 +94,7 @@ func (c *hostCache) get(host string) (hostSummary, bool) {
 		return hostSummary{}, false
 	}
 	c.toFront(i)
-	sl := &c.slots[i]
+	sl := c.at(i)
 	return hostSummary{
 		hasTLSA:         sl.flags&slotHasTLSA != 0,
 		addressesSecure: sl.flags&slotAddressesSecure != 0,
@@ -133,22 +136,31 @@ func (c *hostCache) put(host string, sum hostSummary) {
 	i, ok := c.index[host]
 	switch {
 	case ok:
-	case len(c.slots) < c.cap:
-		i = int32(len(c.slots))
-		c.slots = append(c.slots, cacheSlot{prev: -1, next: -1})
+	case c.n < c.cap:
+		i = int32(c.n)
+		if c.n%slotChunk == 0 {
+			c.slots = append(c.slots, make([]cacheSlot, slotChunk))
+		}
+		c.n++
 		c.index[host] = i
 		c.link(i)
 	default:
 		// Reuse the least recently used slot.
 		i = c.tail
-		delete(c.index, c.slots[i].host)
+		delete(c.index, c.at(i).host)
 		c.index[host] = i
 	}
-	sl := &c.slots[i]
+	sl := c.at(i)
 	sl.host, sl.daneReason = host, sum.daneReason
 	sl.tlsaState, sl.daneStatus, sl.flags = tlsa, status, flags
 	c.toFront(i)
 }
+
+// slotChunk is the number of slots allocated at a time (192 KiB).
+const slotChunk = 4096
+
+// at returns slot i, which is taken.
+func (c *hostCache) at(i int32) *cacheSlot { return &c.slots[i/slotChunk][i%slotChunk] }
 
 // code returns the byte that stands for v, interning it at first use.
 func (c *hostCache) code(v string) (uint8, bool) {
@@ -166,10 +178,10 @@ func (c *hostCache) code(v string) (uint8, bool) {
 
 // link puts the unlinked slot i at the head of the recency chain.
 func (c *hostCache) link(i int32) {
-	sl := &c.slots[i]
+	sl := c.at(i)
 	sl.prev, sl.next = -1, c.head
 	if c.head >= 0 {
-		c.slots[c.head].prev = i
+		c.at(c.head).prev = i
 	}
 	c.head = i
 	if c.tail < 0 {
@@ -182,11 +194,11 @@ func (c *hostCache) toFront(i int32) {
 	if c.head == i {
 		return
 	}
-	sl := &c.slots[i]
+	sl := c.at(i)
 	// Unlink: i is not the head, so it has a prev.
-	c.slots[sl.prev].next = sl.next
+	c.at(sl.prev).next = sl.next
 	if sl.next >= 0 {
-		c.slots[sl.next].prev = sl.prev
+		c.at(sl.next).prev = sl.prev
 	} else {
 		c.tail = sl.prev
 	}

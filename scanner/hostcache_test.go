@@ -61,37 +61,41 @@ func TestHostCacheLRU(t *testing.T) {
 }
 
 // TestHostCacheModel runs random adds and gets against a plain LRU list
-// and compares every answer.
+// and compares every answer, on a small cache and on one of several slot
+// chunks.
 func TestHostCacheModel(t *testing.T) {
-	const capacity = 50
-	c := newHostCache(capacity)
-	var order []string // most recently used first
-	model := map[string]hostSummary{}
-	touch := func(h string) {
-		order = slices.DeleteFunc(order, func(x string) bool { return x == h })
-		order = slices.Insert(order, 0, h)
-	}
-	r := rand.New(rand.NewPCG(1, 2))
-	for step := range 20000 {
-		h := fmt.Sprintf("mx%d.example", r.IntN(120))
-		if r.IntN(2) == 0 {
-			s := hostSummary{hasTLSA: r.IntN(2) == 0, daneReason: fmt.Sprint(step)}
-			c.add(h, s)
-			model[h] = s
-			touch(h)
-			if len(order) > capacity {
-				delete(model, order[capacity])
-				order = order[:capacity]
+	for _, tc := range []struct{ capacity, hosts, steps int }{{50, 120, 20000}, {2*slotChunk + 100, 2*slotChunk + 400, 30000}} {
+		t.Run(fmt.Sprint(tc.capacity), func(t *testing.T) {
+			c := newHostCache(tc.capacity)
+			var order []string // most recently used first
+			model := map[string]hostSummary{}
+			touch := func(h string) {
+				order = slices.DeleteFunc(order, func(x string) bool { return x == h })
+				order = slices.Insert(order, 0, h)
 			}
-			continue
-		}
-		got, ok := c.get(h)
-		want, wok := model[h]
-		if ok != wok || got != want {
-			t.Fatalf("step %d: get(%s) = %+v, %v; the model has %+v, %v", step, h, got, ok, want, wok)
-		}
-		if ok {
-			touch(h)
-		}
+			r := rand.New(rand.NewPCG(1, 2))
+			for step := range tc.steps {
+				h := fmt.Sprintf("mx%d.example", r.IntN(tc.hosts))
+				if r.IntN(2) == 0 {
+					s := hostSummary{hasTLSA: r.IntN(2) == 0, daneReason: fmt.Sprint(step)}
+					c.add(h, s)
+					model[h] = s
+					touch(h)
+					if len(order) > tc.capacity {
+						delete(model, order[tc.capacity])
+						order = order[:tc.capacity]
+					}
+					continue
+				}
+				got, ok := c.get(h)
+				want, wok := model[h]
+				if ok != wok || got != want {
+					t.Fatalf("step %d: get(%s) = %+v, %v; the model has %+v, %v", step, h, got, ok, want, wok)
+				}
+				if ok {
+					touch(h)
+				}
+			}
+		})
 	}
 }
