@@ -37,8 +37,13 @@ const (
 const DefaultPartRows = 100000
 
 // DefaultRowGroupRows is the number of rows per Parquet row group when
-// WriterOptions.RowGroupRows is zero.
-const DefaultRowGroupRows = 10000
+// WriterOptions.RowGroupRows is zero. The rows of the open row group are
+// in Arrow builders until it is encoded, so they are the largest part of
+// a scan's live heap that comes and goes, and the garbage collector lets
+// the heap grow by as much again: a 200,000-domain DNS-only scan of
+// world.sh peaked at 187 MiB with 10,000 rows, 168 MiB with 5,000 and
+// 160 MiB with 4,000 (parts 2-7 % larger).
+const DefaultRowGroupRows = 5000
 
 // WriterOptions tunes a TableWriter. The zero value is ready to use.
 type WriterOptions struct {
