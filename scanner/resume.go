@@ -101,7 +101,7 @@ func Resume(ctx context.Context, cfg Config, inputs []Input, outDir string, stat
 		return nil, fmt.Errorf("resume: %s holds a dataset of schema version %s; this danescan writes %s", outDir, old.SchemaVersion, datasets.SchemaVersion)
 	}
 	cfg.defaults()
-	if err := checkResumeConfig(outDir, old, &cfg); err != nil {
+	if err := checkResumeConfig(outDir, old, startManifest(&cfg, nil).Config); err != nil {
 		return nil, err
 	}
 	if len(inputs) != len(old.Inputs) {
@@ -195,11 +195,12 @@ func checkResumeShard(dir string, old *datasets.Manifest, sh datasets.Shard) err
 	return nil
 }
 
-// checkResumeConfig refuses settings other than the scan's: its config
-// object, compared as JSON, as the manifest stores it. The resolvers may
-// differ (a job moved to another machine, the lab's port).
-func checkResumeConfig(dir string, old *datasets.Manifest, cfg *Config) error {
-	now, err := jsonObject(startManifest(cfg, nil).Config)
+// checkResumeConfig refuses settings other than the scan's: the config
+// object config (what the scan being resumed would write) and old's,
+// compared as JSON, as the manifest stores it. The resolvers may differ
+// (a job moved to another machine, the lab's port): they are not in it.
+func checkResumeConfig(dir string, old *datasets.Manifest, config map[string]any) error {
+	now, err := jsonObject(config)
 	if err != nil {
 		return fmt.Errorf("resume: %w", err)
 	}

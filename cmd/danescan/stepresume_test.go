@@ -3,11 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -32,14 +36,13 @@ type splitLab struct {
 	list, anchor   string
 	whole          string
 	shards, probes int
+	domains        int
 }
 
-// startSplitLab serves a signed lab world of the given number of domains
-// and scans it in one process (danescan lab, the same world).
+// startSplitLab serves a signed lab world of the given number of domains.
 func startSplitLab(t *testing.T, domains int) *splitLab {
 	t.Helper()
-	const seed = 1
-	w, err := lab.Generate(lab.Config{Domains: domains, Seed: seed, DNSSEC: true})
+	w, err := lab.Generate(lab.Config{Domains: domains, Seed: 1, DNSSEC: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,11 +62,21 @@ func startSplitLab(t *testing.T, domains int) *splitLab {
 		anchor: writeFile(t, dir, "anchor.txt", []byte(w.TrustAnchor())),
 		whole:  filepath.Join(dir, "whole"),
 	}
-	if code, _, stderr := runCLI(t, "lab", "--population", "stress", "--domains", fmt.Sprint(domains), "--seed", fmt.Sprint(seed), "--no-report", "--quiet",
+	l.domains = domains
+	return l
+}
+
+// wholeScan scans the world in one process (danescan lab, the same world)
+// into l.whole, once.
+func (l *splitLab) wholeScan(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(l.whole, datasets.ManifestName)); err == nil {
+		return
+	}
+	if code, _, stderr := runCLI(t, "lab", "--population", "stress", "--domains", fmt.Sprint(l.domains), "--seed", "1", "--no-report", "--quiet",
 		"--timeout", "2s", "--workers", "50", "--out", l.whole); code != exitOK {
 		t.Fatalf("lab: exit %d: %s", code, stderr)
 	}
-	return l
 }
 
 // dnsArgs are the arguments of DNS shard k (scan --smtp-handover) into out.
@@ -134,6 +147,7 @@ func (l *splitLab) finish(t *testing.T, name string, dnsDirs, probeDirs []string
 			t.Errorf("%s: verify %v: exit %d\n%s%s", name, set, code, stdout, stderr)
 		}
 	}
+	l.wholeScan(t)
 	wd, wh, we := splitVerdicts(t, l.whole)
 	gd, gh, ge := splitVerdicts(t, finals...)
 	if len(we) == 0 || len(wh) == 0 {
@@ -353,5 +367,247 @@ func TestDNSStepResumeLostParts(t *testing.T) {
 			// merge with the resumed one: the same handover.
 			l.finish(t, "lost-"+strings.ReplaceAll(c.name, " ", "-"), []string{out, dns1}, probes)
 		})
+	}
+}
+
+// probeHelperEnv carries the arguments of danescan probe to the child
+// process of TestProbeStepKill9Resume (a JSON list), with the number of
+// domains of the lab world as the first.
+const probeHelperEnv = "DANESCAN_TEST_PROBE_HELPER"
+
+// TestProbeHelperProcess is the child process of TestProbeStepKill9Resume,
+// not a test of its own: danescan probe as the binary runs it (SIGINT and
+// SIGTERM stop it, SIGKILL kills it), connecting to the lab world's mail
+// servers through their in-process Dial, which the binary cannot. The
+// world is generated again from its seed: the same servers, certificates
+// and keys as the parent's.
+func TestProbeHelperProcess(t *testing.T) {
+	env := os.Getenv(probeHelperEnv)
+	if env == "" {
+		t.Skip("the child process of TestProbeStepKill9Resume")
+	}
+	var args []string
+	if err := json.Unmarshal([]byte(env), &args); err != nil || len(args) == 0 {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", probeHelperEnv, err)
+		os.Exit(exitUsage)
+	}
+	var domains int
+	fmt.Sscan(args[0], &domains)
+	w, err := lab.Generate(lab.Config{Domains: domains, Seed: 1, DNSSEC: true})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(exitUsage)
+	}
+	smtp, err := lab.StartSMTP(w, lab.SMTPOptions{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(exitUsage)
+	}
+	ctx, stop := signalContext(os.Stderr)
+	code := probeWith(ctx, args[1:], os.Stdout, os.Stderr, smtp.Dial)
+	stop()
+	smtp.Close()
+	os.Exit(code)
+}
+
+// TestProbeStepKill9Resume stops the probe step of a split scan (probe
+// shard 0 of 2, parts of 3 rows, 40 connections a second) at random
+// points, with SIGKILL and with SIGTERM (which marks the endpoints not
+// probed interrupted), in runs of up to 4 stops, resumes it with
+// --resume to the end, and merges: the merged shards equal the scan in
+// one process row for row, every endpoint has one row, none interrupted,
+// and the rows probed before the first stop are kept (in some run at
+// least: a stop may come before the first part is listed).
+func TestProbeStepKill9Resume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a child process")
+	}
+	t.Parallel()
+	const domains = 300
+	l := startSplitLab(t, domains)
+	dnsDirs := []string{l.dnsShard(t, 0, "dns-0"), l.dnsShard(t, 1, "dns-1")}
+	probe1 := filepath.Join(l.dir, "probe-1")
+	if code, stderr := l.probe(context.Background(), 1, probe1, dnsDirs); code != exitOK {
+		t.Fatalf("probe shard 1: exit %d: %s", code, stderr)
+	}
+	slow := []string{"--smtp-rate", "40", "--smtp-workers", "2"}
+	start := func(out string, resume bool) *proc {
+		args := append([]string{fmt.Sprint(domains)}, l.probeArgs(0, out, dnsDirs, slow...)...)
+		if resume {
+			args = append(args, "--resume")
+		}
+		p := &proc{cmd: exec.Command(os.Args[0], "-test.run=^TestProbeHelperProcess$"), exited: make(chan struct{})}
+		env, _ := json.Marshal(args)
+		p.cmd.Env = append(os.Environ(), probeHelperEnv+"="+string(env))
+		p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+		if err := p.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		p.started = time.Now()
+		go func() {
+			p.cmd.Wait()
+			p.ended = time.Now()
+			close(p.exited)
+		}()
+		t.Cleanup(func() {
+			p.cmd.Process.Kill()
+			<-p.exited
+		})
+		return p
+	}
+	// An uninterrupted probe shard: how long it probes, and how many
+	// connections it makes.
+	ref := filepath.Join(l.dir, "probe-0-whole")
+	p := start(ref, false)
+	var began time.Time
+	waitFor(t, 60*time.Second, "the probe step to start", func() bool {
+		_, err := os.Stat(filepath.Join(ref, datasets.ManifestName))
+		began = time.Now()
+		return err == nil || !p.running()
+	})
+	if code := p.wait(t, 120*time.Second); code != exitOK {
+		t.Fatalf("probe shard 0: exit %d\n%s", code, tail(p.stderr.String()))
+	}
+	total := p.ended.Sub(began)
+	refMan := checkIntact(t, ref, false)
+	connections := refMan.Counts.SMTPWork.EndpointsProbed
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, 14))
+	t.Logf("probe shard 0 probes for %v, %d endpoints rows, %d connections; random seed %d", total.Round(time.Millisecond), refMan.Counts.RowsEndpoints, connections, seed)
+
+	const want, stops = 8, 4
+	stopped, signalled := 0, 0
+	keptSome := false // a run kept rows of its first, stopped, run
+	for r := 0; stopped < want && r < 5; r++ {
+		out := filepath.Join(l.dir, fmt.Sprintf("probe-0-run-%d", r))
+		var firstResume time.Time // when the first resume of the run started
+		for k := range stops {
+			_, err := os.Stat(filepath.Join(out, datasets.ManifestName))
+			resume := err == nil
+			p := start(out, resume)
+			if resume && firstResume.IsZero() {
+				firstResume = p.started
+			}
+			// Stop it once it has written its first manifest (the
+			// child generates the world first), at a random point of
+			// an uninterrupted probe's time.
+			waitFor(t, 60*time.Second, "the probe step to start", func() bool {
+				m, err := datasets.ReadManifest(out)
+				return err == nil && (!resume || len(m.Resumed) > 0 && m.Resumed[len(m.Resumed)-1].After(p.started.Add(-time.Second))) || !p.running()
+			})
+			at := time.Duration(rng.Float64() * 0.8 * float64(total))
+			select {
+			case <-p.exited:
+			case <-time.After(at):
+				if k%2 == 1 {
+					p.signal(t, syscall.SIGTERM)
+					signalled++
+				} else {
+					p.cmd.Process.Kill()
+				}
+				<-p.exited
+				stopped++
+			}
+			m := checkIntact(t, out, false)
+			if code := p.cmd.ProcessState.ExitCode(); code != exitOK && code != exitInterrupted && code != -1 {
+				t.Fatalf("run %d stop %d: exit %d\n%s", r, k, code, tail(p.stderr.String()))
+			}
+			if m.Complete {
+				break
+			}
+		}
+		if firstResume.IsZero() {
+			firstResume = time.Now()
+		}
+		code, stderr := l.probe(context.Background(), 0, out, dnsDirs, append(slices.Clone(slow), "--resume")...)
+		switch {
+		case code == exitOK && strings.Contains(stderr, "nothing to resume"):
+		case code != exitOK:
+			t.Fatalf("run %d: the last resume: exit %d: %s", r, code, stderr)
+		}
+		m := checkIntact(t, out, false)
+		if !m.Complete || m.Step != datasets.StepProbe || len(m.Resumed) == 0 && stopped > 0 {
+			t.Errorf("run %d: complete %v, step %q, resumed %v", r, m.Complete, m.Step, m.Resumed)
+		}
+		_, _, eps := datasetRows(t, out) // one row per endpoint, none interrupted
+		_, _, refEps := datasetRows(t, ref)
+		sameRows(t, fmt.Sprintf("run %d: endpoints of probe shard 0", r), eps, refEps)
+		if m.Counts.RowsEndpoints != refMan.Counts.RowsEndpoints {
+			t.Errorf("run %d: the manifest counts %d endpoints rows; an uninterrupted probe shard %d", r, m.Counts.RowsEndpoints, refMan.Counts.RowsEndpoints)
+		}
+		// The rows probed before the first stop and kept since.
+		rows, err := datasets.ReadTable[datasets.Endpoint](out, datasets.TableEndpoints)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := 0
+		for _, e := range rows {
+			if e.ScannedAt.Before(firstResume) {
+				before++
+			}
+		}
+		keptSome = keptSome || before > 0 && before < len(rows)
+		t.Logf("run %d: %d resumes listed; %d of %d rows kept from the first run", r, len(m.Resumed), before, len(rows))
+		l.finish(t, fmt.Sprintf("run-%d", r), dnsDirs, []string{out, probe1})
+	}
+	if stopped < want || signalled == 0 {
+		t.Errorf("%d probe steps stopped (%d by SIGTERM); want at least %d, some by each", stopped, signalled, want)
+	}
+	if !keptSome {
+		t.Errorf("no resume kept the rows of a stopped probe step: every one probed everything again")
+	}
+}
+
+// TestProbeResumeRefuses: probe --resume refuses, with one line and exit
+// code 2, before anything changes: an --out without a dataset or with
+// another step's, another shard, other flags, DNS shards other than those
+// the probe step read (one made again), and --replace beside it; a
+// complete probe step is left alone, exit code 0.
+func TestProbeResumeRefuses(t *testing.T) {
+	t.Parallel()
+	l := startSplitLab(t, 100)
+	dnsDirs := []string{l.dnsShard(t, 0, "dns-0"), l.dnsShard(t, 1, "dns-1")}
+	again := []string{dnsDirs[0], l.dnsShard(t, 1, "dns-1-again")}
+	done := filepath.Join(l.dir, "probe-done")
+	if code, stderr := l.probe(context.Background(), 0, done, dnsDirs); code != exitOK {
+		t.Fatalf("probe: exit %d: %s", code, stderr)
+	}
+	// An incomplete probe step, as a crash leaves it.
+	out := filepath.Join(l.dir, "probe-cut")
+	copyTree(t, done, out)
+	editManifestOf(t, out, func(m *datasets.Manifest) { m.Complete, m.Ended = false, time.Time{} })
+	before := append(files(t, out), files(t, done)...)
+	for _, c := range []struct {
+		name string
+		k    int
+		out  string
+		dirs []string
+		args []string
+		want string
+	}{
+		{"no dataset", 0, filepath.Join(l.dir, "none"), dnsDirs, nil, "holds no dataset"},
+		{"a DNS step", 0, dnsDirs[0], dnsDirs, nil, "does not hold a probe step"},
+		{"another shard", 1, out, dnsDirs, nil, "holds probe shard 0/2, not 1/2"},
+		{"other flags", 0, out, dnsDirs, []string{"--smtp-workers", "7"}, "smtp_workers 4, now 7"},
+		{"a DNS shard made again", 0, out, again, nil, "not those the probe shard"},
+		{"with --replace", 0, out, dnsDirs, []string{"--replace"}, "give one of them"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, stderr := l.probe(context.Background(), c.k, c.out, c.dirs, append([]string{"--resume"}, c.args...)...)
+			line := strings.TrimSpace(stderr)
+			if code != exitUsage || !strings.Contains(line, c.want) || strings.Contains(line, "\n") {
+				t.Errorf("exit %d, stderr %q; want %d and one line with %q", code, stderr, exitUsage, c.want)
+			}
+		})
+	}
+	code, stderr := l.probe(context.Background(), 0, done, dnsDirs, "--resume")
+	if code != exitOK || !strings.Contains(stderr, "complete: nothing to resume") {
+		t.Errorf("resume of a complete probe step: exit %d, %q; want 0 and a line saying it is complete", code, stderr)
+	}
+	if after := append(files(t, out), files(t, done)...); !slices.Equal(before, after) {
+		t.Errorf("a refused resume changed files:\n before %v\n after  %v", before, after)
+	}
+	if _, err := os.Stat(filepath.Join(l.dir, "none")); err == nil {
+		t.Errorf("a refused resume created its --out")
 	}
 }
