@@ -481,6 +481,7 @@ func TestProbeStepKill9Resume(t *testing.T) {
 	for r := 0; stopped < want && r < 5; r++ {
 		out := filepath.Join(l.dir, fmt.Sprintf("probe-0-run-%d", r))
 		var firstResume time.Time // when the first resume of the run started
+		resumed := false          // a resume was started on an incomplete dataset
 		for k := range stops {
 			_, err := os.Stat(filepath.Join(out, datasets.ManifestName))
 			resume := err == nil
@@ -488,6 +489,7 @@ func TestProbeStepKill9Resume(t *testing.T) {
 			if resume && firstResume.IsZero() {
 				firstResume = p.started
 			}
+			resumed = resumed || resume
 			// Stop it once it has written its first manifest (the
 			// child generates the world first), at a random point of
 			// an uninterrupted probe's time.
@@ -524,9 +526,11 @@ func TestProbeStepKill9Resume(t *testing.T) {
 		case code == exitOK && strings.Contains(stderr, "nothing to resume"):
 		case code != exitOK:
 			t.Fatalf("run %d: the last resume: exit %d: %s", r, code, stderr)
+		default:
+			resumed = true
 		}
 		m := checkIntact(t, out, false)
-		if !m.Complete || m.Step != datasets.StepProbe || len(m.Resumed) == 0 && stopped > 0 {
+		if !m.Complete || m.Step != datasets.StepProbe || len(m.Resumed) == 0 && resumed {
 			t.Errorf("run %d: complete %v, step %q, resumed %v", r, m.Complete, m.Step, m.Resumed)
 		}
 		_, _, eps := datasetRows(t, out) // one row per endpoint, none interrupted
