@@ -179,11 +179,14 @@ func handoverKeys(t *testing.T, dir string) map[string]bool {
 }
 
 // TestDNSStepKill9Resume kills the DNS step of a split scan (scan --shard
-// 0/2 --smtp-handover, parts of 7 rows) with SIGKILL at random points, in
-// runs of up to 5 kills (a resume killed again, some while it rewrites
-// the dataset), resumes it to the end, and then runs the probe step and
-// the merge: the merged shards equal the scan in one process row for
-// row, and the resumed DNS shard has every handover row once.
+// 0/2 --smtp-handover, parts of 7 rows, 300 queries a second) with
+// SIGKILL at random points, in runs of up to 5 kills (a resume killed
+// again, some while it rewrites the dataset), resumes it to the end, and
+// then runs the probe step and the merge: the merged shards equal the
+// scan in one process row for row, and the resumed DNS shard has every
+// handover row once. It logs how many host rows the resumes dropped for
+// want of their handover rows (TestDNSStepResumeLostParts makes sure of
+// that case).
 func TestDNSStepKill9Resume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the binary")
@@ -193,32 +196,65 @@ func TestDNSStepKill9Resume(t *testing.T) {
 	dns1 := l.dnsShard(t, 1, "dns-1")
 	// The time of a whole DNS shard, and its handover, for the kills.
 	ref := filepath.Join(l.dir, "dns-0-whole")
-	p := startBin(t, nil, l.dnsArgs(0, ref)...)
+	// At a bounded rate of queries, the lookups spread over the run
+	// (without, all but a few are done at once and the rest wait for
+	// the world's silent servers), so the kills land at every stage.
+	slow := []string{"--dns-qps", "300"}
+	p := startBin(t, nil, l.dnsArgs(0, ref, slow...)...)
 	if code := p.wait(t, 120*time.Second); code != exitOK {
 		t.Fatalf("DNS shard 0: exit %d\n%s", code, tail(p.stderr.String()))
 	}
 	total := p.ended.Sub(p.started)
 	wantHandover := handoverKeys(t, ref)
+	if m := checkIntact(t, ref, false); m.Counts.Totals != nil {
+		t.Logf("DNS shard 0: %d queries", m.Counts.Totals.DNSQueries)
+	}
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 13))
 	t.Logf("a DNS shard takes %v, hands over %d endpoints; random seed %d", total.Round(time.Millisecond), len(wantHandover), seed)
 
+	// What the resumes dropped, from their log lines: mx_hosts rows and
+	// handover rows, and the resumes that dropped a host's rows.
+	var droppedHosts, droppedHandover, resumesDropping int
+	countDropped := func(stderr string) {
+		for _, line := range strings.Split(stderr, "\n") {
+			if !strings.Contains(line, "resume: kept rows") {
+				continue
+			}
+			var h, ho int
+			for _, f := range strings.Fields(line) {
+				fmt.Sscanf(f, "dropped_mx_hosts=%d", &h)
+				fmt.Sscanf(f, "dropped_handover=%d", &ho)
+			}
+			droppedHosts += h
+			droppedHandover += ho
+			if h > 0 {
+				resumesDropping++
+			}
+		}
+	}
 	const want, kills = 10, 5
 	killed := 0
 	for r := 0; killed < want && r < 6; r++ {
 		out := filepath.Join(l.dir, fmt.Sprintf("dns-0-run-%d", r))
 		resumes := 0
 		for k := range kills {
+			// The first run anywhere in 90 % of a whole shard's time; a
+			// resume, which has less to do, in the first 40 %; every
+			// other one soon after the start, while it rewrites.
 			at := time.Duration(rng.Float64() * 0.9 * float64(total))
-			if k%2 == 1 {
-				// Soon after the start: while a resume rewrites.
+			switch {
+			case k%2 == 1:
 				at = time.Duration(rng.Float64() * 0.2 * float64(total))
+			case k > 0:
+				at = time.Duration(rng.Float64() * 0.4 * float64(total))
 			}
 			_, err := os.Stat(filepath.Join(out, datasets.ManifestName))
 			resume := err == nil
-			args := l.dnsArgs(0, out)
+			args := l.dnsArgs(0, out, slow...)
 			if resume {
-				args = append(args, "--resume")
+				// Not quiet: the resume logs what it kept and dropped.
+				args = append(args, "--resume", "--quiet=false")
 				resumes++
 			}
 			p := startBin(t, nil, args...)
@@ -232,19 +268,21 @@ func TestDNSStepKill9Resume(t *testing.T) {
 				<-p.exited
 				killed++
 			}
+			countDropped(p.stderr.String())
 			if m := checkIntact(t, out, true); m != nil && m.Complete {
 				break
 			}
 		}
 		_, err := os.Stat(filepath.Join(out, datasets.ManifestName))
-		args := l.dnsArgs(0, out)
+		args := l.dnsArgs(0, out, slow...)
 		if err == nil {
-			args = append(args, "--resume")
+			args = append(args, "--resume", "--quiet=false")
 		}
 		p := startBin(t, nil, args...)
 		if code := p.wait(t, 120*time.Second); code != exitOK {
 			t.Fatalf("run %d: the last resume: exit %d\n%s", r, code, tail(p.stderr.String()))
 		}
+		countDropped(p.stderr.String())
 		m := checkIntact(t, out, false)
 		if !m.Complete || m.Step != datasets.StepDNS || m.ScanID != "split-resume" {
 			t.Errorf("run %d: complete %v, step %q, scan %s", r, m.Complete, m.Step, m.ScanID)
@@ -265,6 +303,7 @@ func TestDNSStepKill9Resume(t *testing.T) {
 	if killed < want {
 		t.Errorf("%d DNS steps killed; want at least %d", killed, want)
 	}
+	t.Logf("%d resumes dropped mx_hosts rows: %d of them, and %d handover rows", resumesDropping, droppedHosts, droppedHandover)
 }
 
 // TestDNSStepResumeLostParts resumes DNS shards left as a kill between
