@@ -51,7 +51,8 @@ func probeWith(ctx context.Context, args []string, stdout, stderr io.Writer, dia
 			"(scan --shard I/M --smtp-handover), probes the endpoints whose address belongs to\n"+
 			"shard K of N, each address from this shard only, and writes their endpoints rows.\n"+
 			"The DNS step's --exclude and --allow decisions stand; give them here too, as this step\n"+
-			"connects only where both allow it. Then: danescan merge.\n\nFlags:\n")
+			"connects only where both allow it. Then: danescan merge. A probe step stopped or\n"+
+			"killed goes on with the same command and --resume.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	rest, err := parseInterleaved(fs, args)
@@ -134,6 +135,9 @@ func probeWith(ctx context.Context, args []string, stdout, stderr io.Writer, dia
 	c := man.Counts
 	ep := func(v datasets.DANEStatus) int64 { return c.EndpointsDANE[string(v)] }
 	fmt.Fprintf(stdout, "probe shard %s of scan %s: %s\n", shard, man.ScanID, state)
+	if n := len(man.Resumed); n > 0 {
+		fmt.Fprintf(stdout, "  resumed                 %d time(s), last at %s: the figures include the rows kept from before\n", n, man.Resumed[n-1].Format(time.RFC3339))
+	}
 	fmt.Fprintf(stdout, "  endpoints rows          %d (pass %d, fail %d, transport failed %d, not applicable %d, not probed %d)\n",
 		c.RowsEndpoints, ep(datasets.DANEPass), ep(datasets.DANEFail), ep(datasets.DANETransportFailed), ep(datasets.DANENotApplicable), ep(datasets.DANENotProbed))
 	fmt.Fprintf(stdout, "  SMTP connections        %d\n", stats.Endpoints.Load())
