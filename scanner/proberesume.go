@@ -78,6 +78,9 @@ func ResumeProbe(ctx context.Context, cfg Config, dnsDirs []string, outDir strin
 	if err != nil {
 		return nil, fmt.Errorf("resume: %w", err)
 	}
+	if was["dns_manifests"] == nil {
+		return nil, fmt.Errorf("resume: the probe shard in %s does not say which DNS shards it read (made by an older danescan): make it again with --replace", outDir)
+	}
 	if !reflect.DeepEqual(was["dns_manifests"], now["dns_manifests"]) {
 		return nil, fmt.Errorf("resume: the DNS shards given are not those the probe shard in %s was made from (their manifests differ): make it again with --replace", outDir)
 	}
