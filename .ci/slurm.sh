@@ -15,7 +15,8 @@
 # in two probe shards (each was probed from one task); then, after a probe
 # shard cut short and a merged shard lost, that submitting the same four
 # jobs again makes only what is missing, incomplete (the probe shard:
-# resumed) or stale. Then it scans the
+# resumed) or stale; and after a DNS shard cut short, that it is resumed
+# and every probe shard and merge made again. Then it scans the
 # same world in one process and checks: the merged shards equal the single
 # scan row for row on the verdict columns of domains, mx_hosts and
 # endpoints (hosts and endpoints deduplicated across shards; timestamps,
@@ -360,6 +361,32 @@ rerun() {
 	echo "re-run: DNS shards and probe shards 0, 2, 3 left alone; probe shard 1 (incomplete) resumed; merges 0, 1, 3 (older than probe shard 1) made again, 2 (lost) made anew"
 }
 
+# rerun_dns: a DNS shard cut short (shard 3: its manifest says complete:
+# false) and the same four jobs again: the dns task resumes it (--resume;
+# its rows are all there, so nothing is looked up again), which makes
+# every probe shard older than it (made again with --replace) and so every
+# merge. The stages after this one check the merged shards made then.
+rerun_dns() {
+	sed -i 's/^  "complete": true/  "complete": false/' "$TMP/out/dns/shard-3/manifest.json"
+	rm -rf "$TMP/out/report"
+	submit "$TMP/out" ci-slurm "$DNS_FLAGS" dns probe merge
+	wait_jobs
+	local k
+	for k in 0 1 2; do
+		grep -q 'already complete' "$(log dns $k)" || fail "the re-run made the complete DNS shard $k again"
+	done
+	grep -q 'is incomplete: resuming it' "$(log dns 3)" || fail "the re-run did not resume the incomplete DNS shard 3"
+	jq -e '.complete and (.resumed | length == 1)' "$TMP/out/dns/shard-3/manifest.json" >/dev/null ||
+		fail "DNS shard 3's manifest does not say it is complete and was resumed once"
+	for k in 0 1 2 3; do
+		grep -q 'is incomplete or older than what it is made from: making it again' "$(log probe $k)" ||
+			fail "the re-run did not make probe shard $k again after DNS shard 3 was resumed"
+		grep -q 'is incomplete or older than what it is made from: making it again' "$(log merge $k)" ||
+			fail "the re-run did not merge shard $k again"
+	done
+	echo "re-run: DNS shard 3 (incomplete) resumed, 0-2 left alone; every probe shard (older than DNS shard 3) and every merge made again"
+}
+
 single_scan() {
 	# shellcheck disable=SC2086 # FLAGS is a list of flags
 	"$TMP/danescan" scan $FLAGS --quiet --out "$TMP/single" "$LIST" >"$TMP/log/single.log" 2>&1 ||
@@ -538,6 +565,7 @@ step "sbatch the dns, probe and merge arrays and the report job" submit "$TMP/ou
 step "wait for the jobs" wait_jobs
 step "each address probed by one probe shard" disjoint
 step "re-run after a cut-short probe shard and a lost merged shard" rerun
+step "re-run after a cut-short DNS shard" rerun_dns
 step "single-process scan of the same world" single_scan
 step "compare the merged shards with the single scan" compare "$TMP/single" "$TMP/out/shards" domains mx_hosts endpoints
 step "danescan verify on the merged shards" verify_shards "$TMP/out/shards"
