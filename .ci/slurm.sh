@@ -14,7 +14,9 @@
 # over the merged shards), as a user would. It checks that no address is
 # in two probe shards (each was probed from one task); then, after a probe
 # shard cut short and a merged shard lost, that submitting the same four
-# jobs again makes only what is missing, incomplete or stale. Then it scans the
+# jobs again makes only what is missing, incomplete (the probe shard:
+# resumed) or stale; and after a DNS shard cut short, that it is resumed
+# and every probe shard and merge made again. Then it scans the
 # same world in one process and checks: the merged shards equal the single
 # scan row for row on the verdict columns of domains, mx_hosts and
 # endpoints (hosts and endpoints deduplicated across shards; timestamps,
@@ -329,8 +331,10 @@ SELECT (SELECT count(*) FROM a), (SELECT count(DISTINCT shard) FROM r), (SELECT 
 # rerun: what a user does after failed tasks, here probe shard 1 cut short
 # (its manifest says complete: false) and merged shard 2 lost: the same
 # four jobs again. Complete and fresh datasets must be left alone (every
-# DNS shard, probe shards 0, 2, 3), probe shard 1 made again, and so every
-# merge, being older than probe shard 1 (merge 2 made anew).
+# DNS shard, probe shards 0, 2, 3), probe shard 1 resumed (probe
+# --resume: its rows are all there, so it keeps them and probes nothing),
+# and so every merge made again, being older than probe shard 1 (merge 2
+# made anew).
 rerun() {
 	sed -i 's/^  "complete": true/  "complete": false/' "$TMP/out/probe/shard-1/manifest.json"
 	rm -rf "$TMP/out/shards/shard-2" "$TMP/out/report"
@@ -343,8 +347,10 @@ rerun() {
 	for k in 0 2 3; do
 		grep -q 'already complete' "$(log probe $k)" || fail "the re-run made the complete probe shard $k again"
 	done
-	grep -q 'is incomplete or older than what it is made from: making it again' "$(log probe 1)" ||
-		fail "the re-run did not make the incomplete probe shard 1 again"
+	grep -q 'is incomplete: resuming it' "$(log probe 1)" ||
+		fail "the re-run did not resume the incomplete probe shard 1"
+	jq -e '.complete and (.resumed | length == 1)' "$TMP/out/probe/shard-1/manifest.json" >/dev/null ||
+		fail "probe shard 1's manifest does not say it is complete and was resumed once"
 	for k in 0 1 3; do
 		grep -q 'is incomplete or older than what it is made from: making it again' "$(log merge $k)" ||
 			fail "the re-run did not merge shard $k again after probe shard 1 changed"
@@ -352,7 +358,33 @@ rerun() {
 	if ! grep -q '^  dataset ' "$(log merge 2)" || grep -q 'making it again' "$(log merge 2)"; then
 		fail "the re-run did not merge the lost shard 2 anew"
 	fi
-	echo "re-run: DNS shards and probe shards 0, 2, 3 left alone; probe shard 1 (incomplete) made again; merges 0, 1, 3 (older than probe shard 1) made again, 2 (lost) made anew"
+	echo "re-run: DNS shards and probe shards 0, 2, 3 left alone; probe shard 1 (incomplete) resumed; merges 0, 1, 3 (older than probe shard 1) made again, 2 (lost) made anew"
+}
+
+# rerun_dns: a DNS shard cut short (shard 3: its manifest says complete:
+# false) and the same four jobs again: the dns task resumes it (--resume;
+# its rows are all there, so nothing is looked up again), which makes
+# every probe shard older than it (made again with --replace) and so every
+# merge. The stages after this one check the merged shards made then.
+rerun_dns() {
+	sed -i 's/^  "complete": true/  "complete": false/' "$TMP/out/dns/shard-3/manifest.json"
+	rm -rf "$TMP/out/report"
+	submit "$TMP/out" ci-slurm "$DNS_FLAGS" dns probe merge
+	wait_jobs
+	local k
+	for k in 0 1 2; do
+		grep -q 'already complete' "$(log dns $k)" || fail "the re-run made the complete DNS shard $k again"
+	done
+	grep -q 'is incomplete: resuming it' "$(log dns 3)" || fail "the re-run did not resume the incomplete DNS shard 3"
+	jq -e '.complete and (.resumed | length == 1)' "$TMP/out/dns/shard-3/manifest.json" >/dev/null ||
+		fail "DNS shard 3's manifest does not say it is complete and was resumed once"
+	for k in 0 1 2 3; do
+		grep -q 'is incomplete or older than what it is made from: making it again' "$(log probe $k)" ||
+			fail "the re-run did not make probe shard $k again after DNS shard 3 was resumed"
+		grep -q 'is incomplete or older than what it is made from: making it again' "$(log merge $k)" ||
+			fail "the re-run did not merge shard $k again"
+	done
+	echo "re-run: DNS shard 3 (incomplete) resumed, 0-2 left alone; every probe shard (older than DNS shard 3) and every merge made again"
 }
 
 single_scan() {
@@ -533,6 +565,7 @@ step "sbatch the dns, probe and merge arrays and the report job" submit "$TMP/ou
 step "wait for the jobs" wait_jobs
 step "each address probed by one probe shard" disjoint
 step "re-run after a cut-short probe shard and a lost merged shard" rerun
+step "re-run after a cut-short DNS shard" rerun_dns
 step "single-process scan of the same world" single_scan
 step "compare the merged shards with the single scan" compare "$TMP/single" "$TMP/out/shards" domains mx_hosts endpoints
 step "danescan verify on the merged shards" verify_shards "$TMP/out/shards"

@@ -13,8 +13,8 @@ import (
 )
 
 // scanTables are the tables a scan writes, in the order of a manifest's
-// parts.
-var scanTables = []string{TableDomains, TableMXHosts, TableEndpoints}
+// parts (the handover table last, in the DNS step of a split scan).
+var scanTables = []string{TableDomains, TableMXHosts, TableEndpoints, TableHandover}
 
 // ReadPart reads the rows of one part listed in a manifest of the dataset
 // in dir, after checking that the file has the size and SHA-256 the
@@ -62,11 +62,16 @@ type ResumeOptions struct {
 	// Keep function of its table keeps; the other listed parts are kept
 	// as they are.
 	Rewrite map[string]bool
-	// KeepDomain, KeepHost and KeepEndpoint say whether a row of a part
-	// in Rewrite stays; nil keeps every row of that table.
+	// KeepDomain, KeepHost, KeepEndpoint and KeepHandover say whether a
+	// row of a part in Rewrite stays; nil keeps every row of that table.
 	KeepDomain   func(*Domain) bool
 	KeepHost     func(*MXHost) bool
 	KeepEndpoint func(*Endpoint) bool
+	KeepHandover func(*Handover) bool
+	// Handover reopens the handover table, as CreateOptions.Handover
+	// made it (the DNS step of a split scan): the Writer takes
+	// WriteHandover again.
+	Handover bool
 }
 
 // Resume reopens the dataset in dir, written by Create and stopped before
@@ -142,6 +147,12 @@ func resume(dir string, old, start *Manifest, opts ResumeOptions) (*Writer, erro
 		w.closeTables()
 		return nil, err
 	}
+	if opts.Handover {
+		if w.handover, err = NewTableWriter[Handover](dir, TableHandover, topts); err != nil {
+			w.closeTables()
+			return nil, err
+		}
+	}
 	var gone []string
 	for _, p := range old.Parts {
 		if !opts.Rewrite[p.Path] {
@@ -154,6 +165,12 @@ func resume(dir string, old, start *Manifest, opts ResumeOptions) (*Writer, erro
 			err = rewritePart(dir, p, w.hosts, opts.KeepHost)
 		case TableEndpoints:
 			err = rewritePart(dir, p, w.endpoints, opts.KeepEndpoint)
+		case TableHandover:
+			if w.handover == nil {
+				err = fmt.Errorf("resume: part %s: the handover table is not reopened (ResumeOptions.Handover)", p.Path)
+				break
+			}
+			err = rewritePart(dir, p, w.handover, opts.KeepHandover)
 		default:
 			err = fmt.Errorf("resume: part %s: unknown table %q", p.Path, p.Table)
 		}

@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -239,5 +240,77 @@ func TestLock(t *testing.T) {
 	inUse("InUse while resumed", InUse(dir))
 	if err := w.Close(start); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestResumeHandover: the dataset of a DNS step (CreateOptions.Handover)
+// is resumed with its handover table: an unlisted handover part is
+// removed, a listed one in Rewrite keeps the rows KeepHandover keeps, and
+// the Writer takes handover rows again, into new parts listed after the
+// kept ones.
+func TestResumeHandover(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ds")
+	start := &Manifest{SchemaVersion: SchemaVersion, ScanID: "scan-1", Step: StepDNS}
+	w, err := Create(dir, start, CreateOptions{PartRows: 2, Handover: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handover := func(host string, pos int32) *Handover {
+		return &Handover{ScanID: "scan-1", Host: host, Address: "192.0.2.1", SigAlgs: "any", Position: pos, Endpoints: 2}
+	}
+	for _, h := range []*Handover{handover("a.example", 0), handover("a.example", 1), handover("b.example", 0), handover("c.example", 0)} {
+		if err := w.WriteHandover(h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Checkpoint(&Counts{RowsHandover: 4}); err != nil {
+		t.Fatal(err)
+	}
+	// After the checkpoint, a part finished and not listed.
+	for _, h := range []*Handover{handover("c.example", 1), handover("d.example", 0)} {
+		if err := w.WriteHandover(h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if w.lock != nil {
+		w.lock.Close()
+	}
+	if got := files(t, dir); !slices.Contains(got, "handover/part-00002.parquet") {
+		t.Fatalf("files before the resume: %v; want an unlisted third handover part", got)
+	}
+	w, err = Resume(dir, start, ResumeOptions{
+		PartRows:     2,
+		Handover:     true,
+		Rewrite:      map[string]bool{"handover/part-00001.parquet": true},
+		KeepHandover: func(h *Handover) bool { return h.Host != "c.example" },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []*Handover{handover("c.example", 0), handover("c.example", 1)} {
+		if err := w.WriteHandover(h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	final := *start
+	final.Complete = true
+	if err := w.Close(&final); err != nil {
+		t.Fatal(err)
+	}
+	m := readManifest(t, dir)
+	if got, want := partPaths(m), []string{"handover/part-00000.parquet", "handover/part-00002.parquet", "handover/part-00003.parquet"}; !slices.Equal(got, want) {
+		t.Errorf("manifest lists %v; want %v", got, want)
+	}
+	rows, err := ReadTable[Handover](dir, TableHandover)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, fmt.Sprintf("%s/%d", r.Host, r.Position))
+	}
+	slices.Sort(got)
+	if want := []string{"a.example/0", "a.example/1", "b.example/0", "c.example/0", "c.example/1"}; !slices.Equal(got, want) {
+		t.Errorf("handover rows %v; want %v (c.example's first row dropped and written again, d.example's part unlisted)", got, want)
 	}
 }

@@ -3,14 +3,18 @@ package scanner
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -122,13 +126,36 @@ type connKey struct {
 // nothing written, when the DNS shards are not one whole, complete scan or
 // outDir cannot be written; when ctx ends it stops, marks the endpoints
 // not probed as interrupted, writes the manifest with complete=false and
-// returns ErrInterrupted.
+// returns ErrInterrupted. Each finished part is listed in the manifest at
+// once (a checkpoint), so that ResumeProbe continues a probe step that was
+// stopped or killed.
 func Probe(ctx context.Context, cfg Config, dnsDirs []string, outDir string, stats *Stats) (*datasets.Manifest, error) {
+	pr, err := prepareProbe(&cfg, dnsDirs)
+	if err != nil {
+		return nil, err
+	}
+	w, err := datasets.Create(outDir, pr.start, datasets.CreateOptions{PartRows: cfg.PartRows, Replace: cfg.Replace})
+	if err != nil {
+		return nil, err
+	}
+	return pr.run(ctx, w, datasets.Counts{}, stats)
+}
+
+// probeRun is a probe step ready to run: its settings, SMTP pool, work and
+// first manifest.
+type probeRun struct {
+	cfg   *Config
+	pool  *smtpPool
+	work  *probeWork
+	start *datasets.Manifest
+}
+
+// prepareProbe checks the DNS shards in dnsDirs, reads the handover of
+// cfg.Shard's addresses and returns the probe step's first manifest; cfg
+// gets its defaults and the scan id.
+func prepareProbe(cfg *Config, dnsDirs []string) (*probeRun, error) {
 	cfg.SMTP = true
 	cfg.defaults()
-	if stats == nil {
-		stats = new(Stats)
-	}
 	if cfg.Shard.Count == 0 {
 		cfg.Shard = datasets.Shard{Index: 0, Count: 1}
 	}
@@ -137,7 +164,7 @@ func Probe(ctx context.Context, cfg Config, dnsDirs []string, outDir string, sta
 		return nil, err
 	}
 	cfg.ScanID = mans[0].ScanID
-	pool, err := newSMTPPool(&cfg)
+	pool, err := newSMTPPool(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +175,17 @@ func Probe(ctx context.Context, cfg Config, dnsDirs []string, outDir string, sta
 		m, _ := datasets.ReadManifest(dir)
 		dirs[shardOf(m).Index] = dir
 	}
-	work, err := readHandover(&cfg, dirs)
+	// The DNS shards as they were read: a resume must read the same.
+	sums := make([]string, len(dirs))
+	for i, dir := range dirs {
+		data, err := os.ReadFile(filepath.Join(dir, datasets.ManifestName))
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(data)
+		sums[i] = hex.EncodeToString(sum[:])
+	}
+	work, err := readHandover(cfg, dirs)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +197,7 @@ func Probe(ctx context.Context, cfg Config, dnsDirs []string, outDir string, sta
 		Step:          datasets.StepProbe,
 		Started:       cfg.Now().UTC(),
 		Command:       cfg.Command,
-		Config:        map[string]any{"dns_shards": len(mans)},
+		Config:        map[string]any{"dns_shards": len(mans), "dns_manifests": sums},
 		Complete:      false,
 	}
 	start.Vantage, _ = os.Hostname()
@@ -179,11 +216,17 @@ func Probe(ctx context.Context, cfg Config, dnsDirs []string, outDir string, sta
 	start.Config["smtp_rate"] = cfg.SMTPRate
 	start.Config["address_interval"] = cfg.AddressInterval.String()
 	start.Config["ehlo"] = cfg.STARTTLS.WithDefaults().EHLO
-	w, err := datasets.Create(outDir, start, datasets.CreateOptions{PartRows: cfg.PartRows, Replace: cfg.Replace})
-	if err != nil {
-		return nil, err
+	return &probeRun{cfg: cfg, pool: pool, work: work, start: start}, nil
+}
+
+// run probes pr's work, writes the endpoints rows to w, counted on top of
+// counts, and closes w with the final manifest.
+func (pr *probeRun) run(ctx context.Context, w *datasets.Writer, counts datasets.Counts, stats *Stats) (*datasets.Manifest, error) {
+	cfg, work, start := pr.cfg, pr.work, pr.start
+	if stats == nil {
+		stats = new(Stats)
 	}
-	s := &scan{cfg: &cfg, stats: stats, smtp: pool}
+	s := &scan{cfg: cfg, stats: stats, smtp: pr.pool}
 	// rows: written by the address workers, read below, closed once every
 	// worker has returned.
 	rows := make(chan *datasets.Endpoint, 4*cfg.SMTPWorkers)
@@ -199,12 +242,31 @@ func Probe(ctx context.Context, cfg Config, dnsDirs []string, outDir string, sta
 		g.Wait()
 		close(rows)
 	}()
-	var counts datasets.Counts
+	// As a scan's writer does (writeRows): the open part is finished at
+	// least every flush interval, and the manifest lists each finished
+	// part at once, so that a kill loses little and ResumeProbe keeps the
+	// rest.
+	tick := time.NewTicker(cfg.FlushInterval)
+	defer tick.Stop()
 	var werr error
-	for r := range rows {
-		countEndpoint(&counts, r)
+	for open := true; open; {
+		select {
+		case r, ok := <-rows:
+			if !ok {
+				open = false
+				break
+			}
+			countEndpoint(&counts, r)
+			if werr == nil {
+				werr = w.WriteEndpoint(r)
+			}
+		case <-tick.C:
+			if werr == nil {
+				werr = w.Flush()
+			}
+		}
 		if werr == nil {
-			werr = w.WriteEndpoint(r)
+			werr = w.Checkpoint(&counts)
 		}
 	}
 	final := *start

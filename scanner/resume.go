@@ -18,6 +18,7 @@ import (
 
 	"github.com/danescan/danescan/datasets"
 	"github.com/danescan/danescan/scanner/lookup"
+	"github.com/danescan/danescan/scanner/starttls"
 )
 
 // ErrComplete is returned by Resume, with the dataset's manifest, when
@@ -36,6 +37,12 @@ var ErrComplete = errors.New("the scan is complete: nothing to resume")
 //     of its host, and the endpoints rows of its host are all there (as
 //     many as its endpoints column says) and none is interrupted; an
 //     endpoints row is kept when its host's row is;
+//   - in the DNS step of a split scan (cfg.SMTPHandover, manifest step
+//     dns), an mx_hosts row is kept only when its host's handover rows
+//     are all there too: none for a host with a failure or no address,
+//     else one per endpoint (min(addresses, MaxAddresses) x the modes of
+//     cfg.SigAlgs), positions 0..n-1 each once, each saying n endpoints;
+//     a handover row is kept when its host's row is;
 //   - a domains row is kept when it is not interrupted (nor canceled)
 //     and every host of its mx_hosts column has its row kept (an
 //     invalid or excluded entry's row is always kept).
@@ -54,7 +61,9 @@ var ErrComplete = errors.New("the scan is complete: nothing to resume")
 //
 // Before anything is changed, Resume refuses, with a one-line error and
 // a nil manifest: an outDir without a dataset, or one that another
-// process writes (datasets.LockName); a dataset of another
+// process writes (datasets.LockName); a DNS step without
+// cfg.SMTPHandover and a whole scan with it, a probe step (see Probe) and
+// a merge; a dataset of another
 // shard, another scan id (cfg.ScanID, when set) or schema version; other
 // settings (the manifest's config object); other inputs
 // (their paths and formats, their SHA-256 when the manifest knows it, and
@@ -80,10 +89,8 @@ func Resume(ctx context.Context, cfg Config, inputs []Input, outDir string, stat
 	if err := checkResumeShard(outDir, old, cfg.Shard); err != nil {
 		return nil, err
 	}
-	if old.Step != "" || cfg.SMTPHandover {
-		// The hand-over rows of a host cut short would have to go with
-		// it; not built yet.
-		return nil, fmt.Errorf("resume: %s holds a step of a split scan (--smtp-handover, probe, merge), which cannot be resumed yet: run that step again with --replace", outDir)
+	if err := checkResumeStep(outDir, old, &cfg); err != nil {
+		return nil, err
 	}
 	if cfg.ScanID == "" {
 		cfg.ScanID = old.ScanID
@@ -94,7 +101,7 @@ func Resume(ctx context.Context, cfg Config, inputs []Input, outDir string, stat
 		return nil, fmt.Errorf("resume: %s holds a dataset of schema version %s; this danescan writes %s", outDir, old.SchemaVersion, datasets.SchemaVersion)
 	}
 	cfg.defaults()
-	if err := checkResumeConfig(outDir, old, &cfg); err != nil {
+	if err := checkResumeConfig(outDir, old, startManifest(&cfg, nil).Config); err != nil {
 		return nil, err
 	}
 	if len(inputs) != len(old.Inputs) {
@@ -122,8 +129,8 @@ func Resume(ctx context.Context, cfg Config, inputs []Input, outDir string, stat
 	if err != nil {
 		return nil, err
 	}
-	cfg.Logger.Info("resume: kept rows", "domains", st.counts.RowsDomains, "mx_hosts", st.counts.RowsMXHosts, "endpoints", st.counts.RowsEndpoints,
-		"dropped_domains", st.dropped[0], "dropped_mx_hosts", st.dropped[1], "dropped_endpoints", st.dropped[2], "parts_rewritten", len(st.rewrite))
+	cfg.Logger.Info("resume: kept rows", "domains", st.counts.RowsDomains, "mx_hosts", st.counts.RowsMXHosts, "endpoints", st.counts.RowsEndpoints, "handover", st.counts.RowsHandover,
+		"dropped_domains", st.dropped[0], "dropped_mx_hosts", st.dropped[1], "dropped_endpoints", st.dropped[2], "dropped_handover", st.dropped[3], "parts_rewritten", len(st.rewrite))
 	cfg.resume = st
 	return scanInto(ctx, &cfg, inputs, stats, func(start *datasets.Manifest) (sink, error) {
 		start.Started = old.Started
@@ -144,12 +151,34 @@ func Resume(ctx context.Context, cfg Config, inputs []Input, outDir string, stat
 			KeepDomain:   st.keepDomain,
 			KeepHost:     func(h *datasets.MXHost) bool { return st.complete(h.Host) },
 			KeepEndpoint: func(e *datasets.Endpoint) bool { return st.complete(e.Host) },
+			KeepHandover: func(h *datasets.Handover) bool { return st.complete(h.Host) },
+			Handover:     cfg.SMTPHandover,
 		})
 		if err != nil {
 			return nil, err
 		}
 		return w, nil
 	})
+}
+
+// checkResumeStep refuses to resume a dataset as another step of a scan
+// than the one that wrote it: the DNS step of a split scan is resumed
+// with --smtp-handover, a whole scan without; a probe step is resumed by
+// Probe, and the merge is not resumed (it is cheap: run it again).
+func checkResumeStep(dir string, old *datasets.Manifest, cfg *Config) error {
+	switch {
+	case old.Step == datasets.StepProbe:
+		return fmt.Errorf("resume: %s holds a probe step of a split scan: resume it with danescan probe --resume", dir)
+	case old.Step != "" && old.Step != datasets.StepDNS:
+		return fmt.Errorf("resume: %s holds step %q of a split scan, which this danescan does not know", dir, old.Step)
+	case old.Step == datasets.StepDNS && !cfg.SMTPHandover:
+		return fmt.Errorf("resume: %s holds the DNS step of a split scan: give --smtp-handover, as its command did", dir)
+	case old.Config["smtp_handover"] != nil:
+		return fmt.Errorf("resume: %s holds a merge of a split scan, which is not resumed: run danescan merge again with --replace", dir)
+	case old.Step == "" && cfg.SMTPHandover:
+		return fmt.Errorf("resume: %s holds a scan that probed SMTP itself, not the DNS step of a split scan: resume it without --smtp-handover", dir)
+	}
+	return nil
 }
 
 // checkResumeShard refuses to resume the dataset of another shard, or of
@@ -166,11 +195,12 @@ func checkResumeShard(dir string, old *datasets.Manifest, sh datasets.Shard) err
 	return nil
 }
 
-// checkResumeConfig refuses settings other than the scan's: its config
-// object, compared as JSON, as the manifest stores it. The resolvers may
-// differ (a job moved to another machine, the lab's port).
-func checkResumeConfig(dir string, old *datasets.Manifest, cfg *Config) error {
-	now, err := jsonObject(startManifest(cfg, nil).Config)
+// checkResumeConfig refuses settings other than the scan's: the config
+// object config (what the scan being resumed would write) and old's,
+// compared as JSON, as the manifest stores it. The resolvers may differ
+// (a job moved to another machine, the lab's port): they are not in it.
+func checkResumeConfig(dir string, old *datasets.Manifest, config map[string]any) error {
+	now, err := jsonObject(config)
 	if err != nil {
 		return fmt.Errorf("resume: %w", err)
 	}
@@ -243,8 +273,9 @@ type resumeState struct {
 	completeHosts []uint64
 	counts        datasets.Counts
 	rewrite       map[string]bool
-	// dropped counts the rows dropped: domains, mx_hosts, endpoints.
-	dropped [3]int64
+	// dropped counts the rows dropped: domains, mx_hosts, endpoints,
+	// handover.
+	dropped [4]int64
 }
 
 // entryKey is the key of an input entry, or of the domains row it got:
@@ -358,10 +389,18 @@ func eachPart[T any](ctx context.Context, dir string, m *datasets.Manifest, tabl
 func loadResume(ctx context.Context, dir string, m *datasets.Manifest, cfg *Config) (*resumeState, error) {
 	st := &resumeState{seed: maphash.MakeSeed(), hosts: newHostCache(cfg.HostCacheSize), rewrite: map[string]bool{}}
 	// A host's rows are kept when exactly one mx_hosts row and as many
-	// endpoints rows as it says are there, none interrupted.
+	// endpoints rows as it says are there, none interrupted; in the DNS
+	// step of a split scan, its handover rows too (handoverWant).
 	type hostRows struct {
 		rows, want, endpoints int32
 		bad                   bool
+		// handover counts the host's handover rows, handoverWant those
+		// its mx_hosts row calls for; positions has bit i set for the
+		// row at position i, and handoverBad is set when the rows
+		// disagree with each other or with handoverWant.
+		handover, handoverWant int32
+		positions              uint64
+		handoverBad            bool
 	}
 	hosts := map[uint64]hostRows{}
 	err := eachPart(ctx, dir, m, datasets.TableEndpoints, func(_ string, e *datasets.Endpoint) {
@@ -374,19 +413,59 @@ func loadResume(ctx context.Context, dir string, m *datasets.Manifest, cfg *Conf
 	if err != nil {
 		return nil, err
 	}
+	modes := 0
+	if cfg.SMTPHandover {
+		ms, err := starttls.SigAlgsModes(cfg.SigAlgs)
+		if err != nil {
+			return nil, fmt.Errorf("resume: %w", err)
+		}
+		modes = len(ms)
+		err = eachPart(ctx, dir, m, datasets.TableHandover, func(_ string, r *datasets.Handover) {
+			k := st.hostKey(r.Host)
+			h := hosts[k]
+			bit := uint64(1) << (r.Position & 63)
+			if h.handover > 0 && r.Endpoints != h.handoverWant || r.Position < 0 || r.Position >= r.Endpoints || r.Position >= 64 || h.positions&bit != 0 {
+				h.handoverBad = true
+			}
+			h.handover++
+			h.positions |= bit
+			// Until the mx_hosts row says otherwise: what the rows say.
+			h.handoverWant = r.Endpoints
+			hosts[k] = h
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 	err = eachPart(ctx, dir, m, datasets.TableMXHosts, func(_ string, r *datasets.MXHost) {
 		k := st.hostKey(r.Host)
 		h := hosts[k]
 		h.rows++
 		h.want = r.Endpoints
 		h.bad = h.bad || r.Failure == FailInterrupted
+		if cfg.SMTPHandover {
+			// scan.host hands over the endpoints of a host that has
+			// addresses and no failure (scan.endpointsOf: at most
+			// MaxAddresses addresses, once per mode), nothing otherwise.
+			want := int32(0)
+			if r.Failure == "" && len(r.Addresses) > 0 {
+				want = int32(min(len(r.Addresses), MaxAddresses) * modes)
+			}
+			if h.handover > 0 && h.handoverWant != want {
+				h.handoverBad = true
+			}
+			h.handoverWant = want
+		}
 		hosts[k] = h
 	})
 	if err != nil {
 		return nil, err
 	}
 	for k, h := range hosts {
-		if h.rows == 1 && h.endpoints == h.want && !h.bad {
+		// Positions 0..n-1 each once (n <= 64, or a row was bad; a
+		// shift by 64 is 0, so n = 64 asks for every bit).
+		handoverDone := h.handover == h.handoverWant && !h.handoverBad && h.positions == (uint64(1)<<h.handover)-1
+		if h.rows == 1 && h.endpoints == h.want && !h.bad && handoverDone {
 			st.completeHosts = append(st.completeHosts, k)
 		}
 	}
@@ -412,6 +491,17 @@ func loadResume(ctx context.Context, dir string, m *datasets.Manifest, cfg *Conf
 			return
 		}
 		countEndpoint(&st.counts, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = eachPart(ctx, dir, m, datasets.TableHandover, func(part string, h *datasets.Handover) {
+		if !st.complete(h.Host) {
+			st.rewrite[part] = true
+			st.dropped[3]++
+			return
+		}
+		st.counts.RowsHandover++
 	})
 	if err != nil {
 		return nil, err

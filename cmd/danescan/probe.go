@@ -26,12 +26,13 @@ func cmdProbe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 func probeWith(ctx context.Context, args []string, stdout, stderr io.Writer, dial dialFunc) int {
 	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	out := fs.String("out", "", "dataset directory to write the endpoints rows to (created; must not hold a dataset already)")
+	out := fs.String("out", "", "dataset directory to write the endpoints rows to (created; must not hold a dataset already, unless --replace or --resume)")
 	shardSpec := fs.String("shard", "", "probe the addresses of shard K of N (K/N): those whose address hashes to K; run every K with the same DNS shards")
 	var from listFlag
 	fs.Var(&from, "from", "a DNS shard's dataset (scan --smtp-handover), repeatable; the DNS shards may also be given as arguments; every shard of the scan is needed")
 	partRows := fs.Int("part-rows", 100_000, "rows per Parquet part file")
 	replace := fs.Bool("replace", false, "replace a dataset already in --out")
+	resume := fs.Bool("resume", false, "continue the interrupted or killed probe step in --out: give the same DNS shards and flags; the finished connections' rows are kept, the rest is probed")
 	quiet := fs.Bool("quiet", false, "no informational log lines")
 	workers := fs.Int("smtp-workers", 50, "SMTP probes running at once")
 	rate := fs.Float64("smtp-rate", 20, "global limit of new SMTP connections per second (0: no limit)")
@@ -50,7 +51,8 @@ func probeWith(ctx context.Context, args []string, stdout, stderr io.Writer, dia
 			"(scan --shard I/M --smtp-handover), probes the endpoints whose address belongs to\n"+
 			"shard K of N, each address from this shard only, and writes their endpoints rows.\n"+
 			"The DNS step's --exclude and --allow decisions stand; give them here too, as this step\n"+
-			"connects only where both allow it. Then: danescan merge.\n\nFlags:\n")
+			"connects only where both allow it. Then: danescan merge. A probe step stopped or\n"+
+			"killed goes on with the same command and --resume.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	rest, err := parseInterleaved(fs, args)
@@ -70,6 +72,9 @@ func probeWith(ctx context.Context, args []string, stdout, stderr io.Writer, dia
 		return exitUsage
 	case len(dirs) == 0:
 		fmt.Fprintln(stderr, "danescan probe: give the DNS shards (scan --smtp-handover) as arguments or with --from")
+		return exitUsage
+	case *resume && *replace:
+		fmt.Fprintln(stderr, "danescan probe: --resume continues the dataset in --out and --replace removes it: give one of them")
 		return exitUsage
 	}
 	if err := sf.loadExclude(); err != nil {
@@ -107,9 +112,20 @@ func probeWith(ctx context.Context, args []string, stdout, stderr io.Writer, dia
 	}
 	var stats scanner.Stats
 	start := time.Now()
-	man, err := scanner.Probe(ctx, cfg, dirs, *out, &stats)
+	probe := scanner.Probe
+	if *resume {
+		probe = scanner.ResumeProbe
+	}
+	man, err := probe(ctx, cfg, dirs, *out, &stats)
+	if errors.Is(err, scanner.ErrComplete) {
+		fmt.Fprintf(stderr, "danescan probe: %v\n", err)
+		return exitOK
+	}
 	if man == nil {
 		fmt.Fprintf(stderr, "danescan probe: %v\n", err)
+		if errors.Is(err, scanner.ErrInterrupted) {
+			return exitInterrupted // a resume stopped before it changed anything
+		}
 		return exitUsage
 	}
 	state := "complete"
@@ -119,6 +135,9 @@ func probeWith(ctx context.Context, args []string, stdout, stderr io.Writer, dia
 	c := man.Counts
 	ep := func(v datasets.DANEStatus) int64 { return c.EndpointsDANE[string(v)] }
 	fmt.Fprintf(stdout, "probe shard %s of scan %s: %s\n", shard, man.ScanID, state)
+	if n := len(man.Resumed); n > 0 {
+		fmt.Fprintf(stdout, "  resumed                 %d time(s), last at %s: the figures include the rows kept from before\n", n, man.Resumed[n-1].Format(time.RFC3339))
+	}
 	fmt.Fprintf(stdout, "  endpoints rows          %d (pass %d, fail %d, transport failed %d, not applicable %d, not probed %d)\n",
 		c.RowsEndpoints, ep(datasets.DANEPass), ep(datasets.DANEFail), ep(datasets.DANETransportFailed), ep(datasets.DANENotApplicable), ep(datasets.DANENotProbed))
 	fmt.Fprintf(stdout, "  SMTP connections        %d\n", stats.Endpoints.Load())
@@ -126,7 +145,7 @@ func probeWith(ctx context.Context, args []string, stdout, stderr io.Writer, dia
 	fmt.Fprintf(stdout, "  dataset                 %s (manifest.json, %d part files)\n", *out, len(man.Parts))
 	switch {
 	case errors.Is(err, scanner.ErrInterrupted):
-		fmt.Fprintf(stderr, "danescan probe: interrupted (%s): run the shard again\n", man.InterruptedBy)
+		fmt.Fprintf(stderr, "danescan probe: interrupted (%s): continue it with the same command and --resume\n", man.InterruptedBy)
 		return exitInterrupted
 	case err != nil:
 		fmt.Fprintf(stderr, "danescan probe: %v\n", err)

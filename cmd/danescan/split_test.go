@@ -311,6 +311,11 @@ func TestSplitScanErrors(t *testing.T) {
 			Shard: &datasets.Shard{Index: k, Count: n}, Complete: true, Config: map[string]any{"dns_shards": 3}})
 	}
 	p0, p1 := probeShard(0, 2), probeShard(1, 2)
+	wholeIncomplete := shard("whole-incomplete", datasets.Manifest{SchemaVersion: datasets.SchemaVersion, ScanID: "s1"})
+	probeIncomplete := shard("probe-incomplete", datasets.Manifest{SchemaVersion: datasets.SchemaVersion, ScanID: "s1", Step: datasets.StepProbe,
+		Shard: &datasets.Shard{Index: 0, Count: 2}, Config: map[string]any{"dns_shards": 3}})
+	mergeIncomplete := shard("merge-incomplete", datasets.Manifest{SchemaVersion: datasets.SchemaVersion, ScanID: "s1", Shard: &datasets.Shard{Index: 2, Count: 3},
+		Config: map[string]any{"smtp_handover": map[string]any{"probe_shards": 2}}})
 	list := writeFile(t, dir, "list.txt", []byte("a.example\n"))
 
 	out := filepath.Join(dir, "out")
@@ -329,7 +334,10 @@ func TestSplitScanErrors(t *testing.T) {
 		{"shard out of range", []string{"probe", "--shard", "0/2", "--out", out, good[0], good[1], badIndex}, "is not a shard K/N"},
 		{"bad shard", []string{"probe", "--shard", "2/2", "--out", out, good[0]}, "want K/N"},
 		{"scan: handover without SMTP", []string{"scan", list, "--smtp-handover", "--no-smtp", "--out", out, "--resolver", "127.0.0.1:1", "--quiet"}, "cannot go with --no-smtp"},
-		{"scan: resume a DNS step", []string{"scan", list, "--resume", "--shard", "2/3", "--scan-id", "s1", "--smtp-handover", "--out", incomplete, "--resolver", "127.0.0.1:1", "--quiet"}, "cannot be resumed yet"},
+		{"scan: resume a DNS step without --smtp-handover", []string{"scan", list, "--resume", "--shard", "2/3", "--scan-id", "s1", "--out", incomplete, "--resolver", "127.0.0.1:1", "--quiet"}, "holds the DNS step of a split scan: give --smtp-handover"},
+		{"scan: resume a whole scan with --smtp-handover", []string{"scan", list, "--resume", "--scan-id", "s1", "--smtp-handover", "--out", wholeIncomplete, "--resolver", "127.0.0.1:1", "--quiet"}, "resume it without --smtp-handover"},
+		{"scan: resume a probe step", []string{"scan", list, "--resume", "--shard", "0/2", "--scan-id", "s1", "--smtp-handover", "--out", probeIncomplete, "--resolver", "127.0.0.1:1", "--quiet"}, "resume it with danescan probe --resume"},
+		{"scan: resume a merge", []string{"scan", list, "--resume", "--shard", "2/3", "--scan-id", "s1", "--out", mergeIncomplete, "--resolver", "127.0.0.1:1", "--quiet"}, "run danescan merge again with --replace"},
 		{"probe: no DNS shard", []string{"probe", "--shard", "0/2", "--out", out}, "give the DNS shards"},
 		{"merge: no --dns", []string{"merge", "--out", out, p0, p1}, "--dns DIR"},
 		{"merge: missing probe shard", []string{"merge", "--dns", good[0], "--out", out, p0}, "probe shard(s) 1 of 2 missing"},
