@@ -30,7 +30,7 @@ type hostSummary struct {
 }
 
 // hostCache remembers host summaries (bounded, least recently used out) and
-// which hosts already have their row (a set of 64-bit hashes: about 9
+// which hosts already have their row (a set of 64-bit hashes: about 6.4
 // bytes a host, so a host evicted from the cache and probed again is not
 // written twice).
 //
