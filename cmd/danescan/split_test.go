@@ -109,17 +109,12 @@ func sameRows(t *testing.T, table string, got, want []string) {
 	}
 }
 
-// TestSplitScan scans a signed lab world with its mail servers twice: in
-// one process (danescan lab), and split in three steps, 4 DNS shards
-// (scan --shard K/4 --smtp-handover), 4 probe shards (probe --shard K/4)
-// and a merge per DNS shard. The merged shards have the verdicts of the
-// whole scan row for row; the DNS shards connect to nothing; every address
-// is connected to by the one probe shard it belongs to, once per distinct
-// (TLSA base domain, mode).
-func TestSplitScan(t *testing.T) {
-	t.Parallel()
-	const domains, seed = 300, 1
-	w, err := lab.Generate(lab.Config{Domains: domains, Seed: seed, DNSSEC: true})
+// startSignedLab generates a signed lab world of n domains (seed 1) and
+// serves it, its resolver on loopback and its mail servers behind their
+// dial, until the test ends.
+func startSignedLab(t *testing.T, n int) (*lab.World, string, *lab.SMTP) {
+	t.Helper()
+	w, err := lab.Generate(lab.Config{Domains: n, Seed: 1, DNSSEC: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,12 +128,26 @@ func TestSplitScan(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { smtp.Close() })
+	return w, srv.Addr(), smtp
+}
+
+// TestSplitScan scans a signed lab world with its mail servers twice: in
+// one process (danescan lab), and split in three steps, 4 DNS shards
+// (scan --shard K/4 --smtp-handover), 4 probe shards (probe --shard K/4)
+// and a merge per DNS shard. The merged shards have the verdicts of the
+// whole scan row for row; the DNS shards connect to nothing; every address
+// is connected to by the one probe shard it belongs to, once per distinct
+// (TLSA base domain, mode).
+func TestSplitScan(t *testing.T) {
+	t.Parallel()
+	const domains = 300
+	w, resolver, smtp := startSignedLab(t, domains)
 	dir := t.TempDir()
 	list := writeFile(t, dir, "list.txt", []byte(strings.Join(w.InputLines(), "\n")+"\n"))
 	anchor := writeFile(t, dir, "anchor.txt", []byte(w.TrustAnchor()))
 
 	whole := filepath.Join(dir, "whole")
-	if code, _, stderr := runCLI(t, "lab", "--population", "stress", "--domains", fmt.Sprint(domains), "--seed", fmt.Sprint(seed), "--no-report", "--quiet",
+	if code, _, stderr := runCLI(t, "lab", "--population", "stress", "--domains", fmt.Sprint(domains), "--seed", "1", "--no-report", "--quiet",
 		"--timeout", "2s", "--workers", "50", "--out", whole); code != exitOK {
 		t.Fatalf("lab: exit %d: %s", code, stderr)
 	}
@@ -147,7 +156,7 @@ func TestSplitScan(t *testing.T) {
 	for k := range 4 {
 		out := filepath.Join(dir, fmt.Sprintf("dns-%d", k))
 		args := []string{"scan", list, "--shard", fmt.Sprintf("%d/4", k), "--smtp-handover", "--out", out,
-			"--resolver", srv.Addr(), "--timeout", "2s", "--retries", "1", "--quiet", "--workers", "50", "--trust-anchor", anchor}
+			"--resolver", resolver, "--timeout", "2s", "--retries", "1", "--quiet", "--workers", "50", "--trust-anchor", anchor}
 		for _, p := range lab.Networks() {
 			args = append(args, "--allow", p.String())
 		}

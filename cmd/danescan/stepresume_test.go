@@ -42,22 +42,9 @@ type splitLab struct {
 // startSplitLab serves a signed lab world of the given number of domains.
 func startSplitLab(t *testing.T, domains int) *splitLab {
 	t.Helper()
-	w, err := lab.Generate(lab.Config{Domains: domains, Seed: 1, DNSSEC: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := lab.Start(w, lab.ServerOptions{Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	smtp, err := lab.StartSMTP(w, lab.SMTPOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { smtp.Close() })
+	w, resolver, smtp := startSignedLab(t, domains)
 	dir := t.TempDir()
-	l := &splitLab{world: w, resolver: srv.Addr(), smtp: smtp, dir: dir, shards: 2, probes: 2,
+	l := &splitLab{world: w, resolver: resolver, smtp: smtp, dir: dir, shards: 2, probes: 2,
 		list:   writeFile(t, dir, "list.txt", []byte(strings.Join(w.InputLines(), "\n")+"\n")),
 		anchor: writeFile(t, dir, "anchor.txt", []byte(w.TrustAnchor())),
 		whole:  filepath.Join(dir, "whole"),
