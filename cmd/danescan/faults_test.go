@@ -40,8 +40,17 @@ type proc struct {
 // killed when the test ends.
 func startBin(t *testing.T, stdin io.Reader, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(buildBinary(t), args...), exited: make(chan struct{})}
-	p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = stdin, &p.stdout, &p.stderr
+	cmd := exec.Command(buildBinary(t), args...)
+	cmd.Stdin = stdin
+	return startProc(t, cmd)
+}
+
+// startProc starts cmd as a proc, its output in the proc's buffers. The
+// child is killed when the test ends.
+func startProc(t *testing.T, cmd *exec.Cmd) *proc {
+	t.Helper()
+	p := &proc{cmd: cmd, exited: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	p.started = time.Now()
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

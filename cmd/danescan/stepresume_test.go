@@ -462,24 +462,10 @@ func TestProbeStepKill9Resume(t *testing.T) {
 		if resume {
 			args = append(args, "--resume")
 		}
-		p := &proc{cmd: exec.Command(os.Args[0], "-test.run=^TestProbeHelperProcess$"), exited: make(chan struct{})}
+		cmd := exec.Command(os.Args[0], "-test.run=^TestProbeHelperProcess$")
 		env, _ := json.Marshal(args)
-		p.cmd.Env = append(os.Environ(), probeHelperEnv+"="+string(env))
-		p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
-		if err := p.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		p.started = time.Now()
-		go func() {
-			p.cmd.Wait()
-			p.ended = time.Now()
-			close(p.exited)
-		}()
-		t.Cleanup(func() {
-			p.cmd.Process.Kill()
-			<-p.exited
-		})
-		return p
+		cmd.Env = append(os.Environ(), probeHelperEnv+"="+string(env))
+		return startProc(t, cmd)
 	}
 	// An uninterrupted probe shard: how long it probes, and how many
 	// connections it makes.
