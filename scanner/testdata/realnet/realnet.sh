@@ -56,17 +56,42 @@ install() {
 		((rc == 0)) || die "apt-get failed (rc $rc), see ${TMPDIR:-/tmp}/realnet-apt.log"
 	fi
 	# The system services stay stopped and disabled: only our instances run.
-	# (Called after stop: an init script stops by executable name, which
-	# would take our instances with it.)
 	if [[ -d /run/systemd/system ]]; then
 		systemctl disable --now "${SERVICES[@]}" >/dev/null 2>&1 || true
 	else
 		local s
 		for s in "${SERVICES[@]}"; do
-			[[ -x /etc/init.d/$s ]] && { /etc/init.d/$s stop >/dev/null 2>&1 || true; }
+			stop_system "$s"
 			command -v update-rc.d >/dev/null && { update-rc.d "$s" disable >/dev/null 2>&1 || true; }
 		done
 	fi
+}
+
+# stop_system NAME stops the system's own instance of a service, found by
+# the PID file its package writes, and nothing else. The init scripts are
+# not used: Debian's /etc/init.d/nsd stops every process named nsd (it
+# calls start-stop-daemon --exec), which would take our instances and any
+# other NSD on the machine (a benchmark world's) with it.
+stop_system() {
+	local pf pid exe i
+	case $1 in
+	nsd) pf=$(nsd-checkconf -o pidfile /etc/nsd/nsd.conf 2>/dev/null) || pf=/run/nsd/nsd.pid ;;
+	unbound) pf=/run/unbound.pid ;;
+	postfix) pf=/var/spool/postfix/pid/master.pid ;;
+	*) return 0 ;;
+	esac
+	[[ -f $pf ]] || return 0
+	pid=$(tr -d ' \n' <"$pf")
+	[[ $pid =~ ^[0-9]+$ && -e /proc/$pid ]] || return 0
+	exe=$(basename "$(readlink "/proc/$pid/exe" 2>/dev/null)")
+	case $1:$exe in nsd:nsd | unbound:unbound | postfix:master) ;; *) return 0 ;; esac
+	log "stopping the system's $1 (pid $pid, $pf)"
+	kill "$pid" 2>/dev/null || return 0
+	for ((i = 0; i < 50; i++)); do
+		[[ -e /proc/$pid ]] || return 0
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
 }
 
 # ours PIDFILE prints the PID in PIDFILE when that process is alive and its
