@@ -10,7 +10,8 @@ import (
 
 // TestHashSetAgreesWithMap adds the same hashes, repeats included, to a
 // hashSet and a map: every Add must say what the map says, whatever the
-// bucket (clustered hashes fill one bucket, spread ones all of them).
+// bucket (clustered hashes fill one bucket or one segment, spread ones
+// all of them).
 func TestHashSetAgreesWithMap(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -18,6 +19,9 @@ func TestHashSetAgreesWithMap(t *testing.T) {
 	}{
 		{"spread", func(r *rand.Rand) uint64 { return r.Uint64() >> r.IntN(4) }},
 		{"one bucket", func(r *rand.Rand) uint64 { return r.Uint64N(5000) }},
+		// One segment, its buckets unevenly filled: spreads that move
+		// buckets both ways, and growths.
+		{"one segment", func(r *rand.Rand) uint64 { return r.Uint64() >> (8 + r.IntN(3)) }},
 		{"edges", func(r *rand.Rand) uint64 { return []uint64{0, 1, ^uint64(0), 1 << 63, 1<<48 - 1}[r.IntN(5)] }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
